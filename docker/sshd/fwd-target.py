@@ -81,6 +81,8 @@ async def http(reader, writer):
                 + body
             )
             await writer.drain()
+            if b"connection: close" in head.lower():
+                break
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError):
         pass
     finally:

@@ -1,0 +1,30 @@
+export type { AuthOptions, KeyboardInteractiveRequest, PrivateKeySource } from './auth.js';
+export { nativeCryptoAvailable } from './binding.js';
+export type { BindAddress, ChannelOpener, ForwardTarget, SocketPath, TcpAddress } from './endpoints.js';
+export { formatEndpoint, isSocketPath } from './endpoints.js';
+export { ERROR_CODES, FwdError, type FwdErrorCode, isFwdError } from './errors.js';
+export { type HostKeyMode, type HostKeyPolicy, type KnownHostsOptions, knownHosts } from './host-keys.js';
+export { fingerprint, knownHostsName } from './known-hosts-file.js';
+export {
+  type ConnectionClosedInfo,
+  type ConnectionInfo,
+  type ForwardEvents,
+  type ForwardStats,
+  ListeningForward,
+  type Negotiator,
+} from './listening-forward.js';
+export type { ByteCounters } from './pipe.js';
+export { type RemoteBinding, RemoteForward } from './remote-forward.js';
+export type { CommandResult, RunCommandOptions } from './run-command.js';
+export { socksNegotiator } from './socks-negotiator.js';
+export {
+  type ConnectOptions,
+  connect,
+  type DynamicForwardOptions,
+  type LocalForwardOptions,
+  type RemoteForwardOptions,
+  type SessionEvents,
+  SshSession,
+} from './ssh-session.js';
+export { type TcpTransportOptions, tcpTransport } from './tcp-transport.js';
+export type { Transport } from './transport.js';

@@ -1,0 +1,257 @@
+import { EventEmitter } from 'node:events';
+import { unlink } from 'node:fs/promises';
+import { type AddressInfo, createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  type BindAddress,
+  type ChannelOpener,
+  type ForwardTarget,
+  formatEndpoint,
+  isSocketPath,
+  type SocketPath,
+  type TcpAddress,
+} from './endpoints.js';
+import { fromBindError } from './error-translation.js';
+import { abortError, FwdError } from './errors.js';
+import { type ByteCounters, type Pipe, pipeBothWays } from './pipe.js';
+
+/** Live figures of one forward, read by status tables and metrics. */
+export interface ForwardStats extends ByteCounters {
+  connectionsOpen: number;
+  connectionsTotal: number;
+  connectionErrors: number;
+}
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly from: string;
+  readonly target: ForwardTarget;
+}
+
+export interface ConnectionClosedInfo extends ConnectionInfo, ByteCounters {
+  readonly error: Error | undefined;
+}
+
+/** Events of a forward; `connection-failed` carries why a connection could not be carried. */
+export interface ForwardEvents {
+  connection: [ConnectionInfo];
+  'connection-closed': [ConnectionClosedInfo];
+  'connection-failed': [{ readonly id: number; readonly from: string; readonly error: FwdError }];
+  close: [];
+}
+
+/** How a forward learns a connection's target, and tells the client the outcome (SOCKS does). */
+export interface Negotiator {
+  /** Resolves with the target, or undefined when the client gave up or spoke garbage. */
+  target(socket: Socket): Promise<ForwardTarget | undefined>;
+  opened?(socket: Socket): void;
+  failed?(socket: Socket, error: FwdError): void;
+}
+
+export interface ListenOptions {
+  bind: BindAddress;
+  /** Mode of a unix-socket listener; private to the user by default. */
+  socketMode?: number;
+  backlog?: number;
+  signal?: AbortSignal;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * A local listener whose connections are carried over SSH channels: the engine of `-L` and
+ * `-D`. Listening survives the session: channels come from `opener`, which may wait for a
+ * reconnect. Close stops accepting, then ends every channel.
+ */
+export class ListeningForward extends EventEmitter<ForwardEvents> implements AsyncDisposable {
+  readonly stats: ForwardStats = {
+    connectionsOpen: 0,
+    connectionsTotal: 0,
+    connectionErrors: 0,
+    bytesToRemote: 0,
+    bytesFromRemote: 0,
+  };
+  /** Resolves once the listener and every connection are closed. */
+  readonly closed: Promise<void>;
+  readonly #server: Server;
+  readonly #opener: ChannelOpener;
+  readonly #negotiator: Negotiator;
+  readonly #pipes = new Set<Pipe>();
+  readonly #pending = new Set<Socket>();
+  #address: TcpAddress | SocketPath | undefined;
+  #closing: Promise<void> | undefined;
+  #resolveClosed!: () => void;
+
+  private constructor(server: Server, opener: ChannelOpener, negotiator: Negotiator) {
+    super();
+    this.#server = server;
+    this.#opener = opener;
+    this.#negotiator = negotiator;
+    this.closed = new Promise<void>((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** Binds and resolves once listening; rejects with BIND_IN_USE / BIND_DENIED / ABORTED. */
+  static async listen(
+    opener: ChannelOpener,
+    negotiator: Negotiator,
+    options: ListenOptions,
+  ): Promise<ListeningForward> {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    const forward = new ListeningForward(server, opener, negotiator);
+    server.on('connection', (socket) => forward.#accept(socket));
+    await bind(server, options);
+    const addr = server.address();
+    forward.#address = isSocketPath(options.bind)
+      ? { path: options.bind.path }
+      : { host: (addr as AddressInfo).address, port: (addr as AddressInfo).port };
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) void forward.close();
+      else signal.addEventListener('abort', () => void forward.close(), { once: true });
+    }
+    return forward;
+  }
+
+  /** The address actually bound (the real port when 0 was asked). */
+  get address(): TcpAddress | SocketPath {
+    if (!this.#address) throw new FwdError('TRANSPORT_CLOSED', 'forward is not listening');
+    return this.#address;
+  }
+
+  /** Stop accepting, end every channel, close every client socket. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      for (const socket of this.#pending) socket.destroy();
+      for (const pipe of this.#pipes) pipe.abort();
+      await Promise.all([stopped, ...[...this.#pipes].map((p) => p.done)]);
+      this.#resolveClosed();
+      this.emit('close');
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #accept(socket: Socket): Promise<void> {
+    if (this.#closing) return void socket.destroy();
+    const id = nextConnectionId++;
+    const from = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'local socket';
+    this.#pending.add(socket);
+    // Until piping starts, a client error must not become an uncaught exception.
+    const onEarlyError = (): void => undefined;
+    socket.on('error', onEarlyError);
+    let channel: Duplex | undefined;
+    let target: ForwardTarget | undefined;
+    try {
+      target = await this.#negotiator.target(socket);
+      if (target === undefined || socket.destroyed) return void socket.destroy();
+      const origin = { host: socket.remoteAddress ?? '127.0.0.1', port: socket.remotePort ?? 0 };
+      channel = await this.#opener(target, origin);
+    } catch (err) {
+      const error =
+        err instanceof FwdError
+          ? err
+          : new FwdError(
+              'CHANNEL_REFUSED',
+              `cannot open ${formatEndpoint(target ?? { path: '?' })}: ${String(err)}`,
+              { cause: err },
+            );
+      this.stats.connectionErrors++;
+      this.#negotiator.failed?.(socket, error);
+      // A reset tells the client the truth (refused), where a clean FIN would look like an empty reply.
+      if (!socket.destroyed) socket.resetAndDestroy();
+      this.emit('connection-failed', { id, from, error });
+      return;
+    } finally {
+      this.#pending.delete(socket);
+      socket.off('error', onEarlyError);
+    }
+    if (socket.destroyed || this.#closing) {
+      channel.destroy();
+      if (!socket.destroyed) socket.destroy();
+      return;
+    }
+    this.#negotiator.opened?.(socket);
+    this.#carry(socket, channel, { id, from, target });
+  }
+
+  #carry(socket: Socket, channel: Duplex, info: ConnectionInfo): void {
+    const counters: ByteCounters = { bytesToRemote: 0, bytesFromRemote: 0 };
+    const pipe = pipeBothWays(socket, channel, counters, this.stats);
+    this.#pipes.add(pipe);
+    this.stats.connectionsOpen++;
+    this.stats.connectionsTotal++;
+    this.emit('connection', info);
+    void pipe.done.then((error) => {
+      this.#pipes.delete(pipe);
+      this.stats.connectionsOpen--;
+      this.emit('connection-closed', { ...info, ...counters, error });
+    });
+  }
+}
+
+async function bind(server: Server, options: ListenOptions): Promise<void> {
+  const { bind: where, signal } = options;
+  if (signal?.aborted) throw abortError(signal, `listen on ${formatEndpoint(where)}`);
+  try {
+    await listenOnce(server, where, options.backlog ?? 511, options.socketMode);
+  } catch (err) {
+    // A unix socket file left by a dead process: remove it if nobody answers on it.
+    if (
+      isSocketPath(where) &&
+      (err as NodeJS.ErrnoException).code === 'EADDRINUSE' &&
+      (await isStale(where.path))
+    ) {
+      await unlink(where.path);
+      try {
+        return await listenOnce(server, where, options.backlog ?? 511, options.socketMode);
+      } catch (again) {
+        throw fromBindError(again, formatEndpoint(where));
+      }
+    }
+    throw fromBindError(err, formatEndpoint(where));
+  }
+}
+
+function listenOnce(
+  server: Server,
+  where: BindAddress,
+  backlog: number,
+  socketMode: number | undefined,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    if (isSocketPath(where)) {
+      // umask, not chmod after bind: no window in which another user can connect.
+      const previous = process.umask(0o777 & ~(socketMode ?? 0o600));
+      try {
+        server.listen({ path: where.path, backlog }, onListening);
+      } finally {
+        process.umask(previous);
+      }
+    } else {
+      server.listen({ host: where.host ?? '127.0.0.1', port: where.port, backlog }, onListening);
+    }
+  });
+}
+
+function isStale(path: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const probe = createConnection({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}

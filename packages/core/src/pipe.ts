@@ -1,0 +1,115 @@
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** Bytes moved by one connection or a whole forward; mutated in place on the hot path. */
+export interface ByteCounters {
+  bytesToRemote: number;
+  bytesFromRemote: number;
+}
+
+/** A running connection between a local socket and a remote stream (an SSH channel). */
+export interface Pipe {
+  /** Settles once both sides are closed: with the first error seen, or undefined. Never rejects. */
+  readonly done: Promise<Error | undefined>;
+  /** Tears both sides down at once (session lost, forward closed). Idempotent. */
+  abort(reason?: Error): void;
+}
+
+/**
+ * Moves bytes both ways between `local` and `remote`, with backpressure, half-close propagated
+ * in both directions (EOF is not close), and teardown of both sides exactly once.
+ *
+ * `local` must be a socket created with `allowHalfOpen: true`; `remote` an ssh2 channel (or any
+ * Duplex) opened with half-close allowed. Counts go to `counters` (and `alsoCount`, e.g. the
+ * forward's totals) without allocating per chunk.
+ */
+export function pipeBothWays(
+  local: Socket,
+  remote: Duplex,
+  counters: ByteCounters,
+  alsoCount?: ByteCounters,
+): Pipe {
+  let firstError: Error | undefined;
+  let localClosed = false;
+  let remoteClosed = false;
+  let settle!: (err: Error | undefined) => void;
+  const done = new Promise<Error | undefined>((resolve) => {
+    settle = resolve;
+  });
+  const finishIfBothClosed = (): void => {
+    if (localClosed && remoteClosed) settle(firstError);
+  };
+  const note = (err: Error): void => {
+    firstError ??= err;
+  };
+
+  const onLocalData = (chunk: Buffer): void => {
+    counters.bytesToRemote += chunk.length;
+    if (alsoCount) alsoCount.bytesToRemote += chunk.length;
+    if (!remote.write(chunk)) local.pause();
+  };
+  const onRemoteData = (chunk: Buffer): void => {
+    counters.bytesFromRemote += chunk.length;
+    if (alsoCount) alsoCount.bytesFromRemote += chunk.length;
+    if (!local.write(chunk)) remote.pause();
+  };
+
+  local.on('data', onLocalData);
+  remote.on('data', onRemoteData);
+  remote.on('drain', () => local.resume());
+  local.on('drain', () => remote.resume());
+
+  // EOF travels on as EOF: the other direction stays open until its own end.
+  local.on('end', () => {
+    if (!remoteClosed) remote.end();
+  });
+  remote.on('end', () => {
+    if (!local.destroyed) local.end();
+  });
+
+  local.on('error', note);
+  remote.on('error', (err: Error) => {
+    note(err);
+    local.destroy();
+  });
+
+  local.on('close', () => {
+    localClosed = true;
+    local.off('data', onLocalData);
+    // Closes the channel (EOF first if not yet sent); its 'close' follows the server's reply.
+    if (!remoteClosed) remote.destroy();
+    finishIfBothClosed();
+  });
+  remote.on('close', () => {
+    remoteClosed = true;
+    remote.off('data', onRemoteData);
+    if (!local.destroyed) {
+      // The channel is gone for good: flush what we have to the client, then drop the socket,
+      // as OpenSSH does; further client bytes would have nowhere to go.
+      local.off('data', onLocalData);
+      local.resume();
+      if (local.writableFinished) local.destroy();
+      else {
+        local.end();
+        local.once('finish', () => local.destroy());
+      }
+    }
+    finishIfBothClosed();
+  });
+
+  local.resume();
+  return {
+    done,
+    abort(reason?: Error): void {
+      if (reason) note(reason);
+      if (!remoteClosed) {
+        remote.destroy();
+        // Do not wait for the server to confirm the close: it may be the thing that is gone.
+        remoteClosed = true;
+        remote.off('data', onRemoteData);
+      }
+      if (!local.destroyed) local.destroy();
+      finishIfBothClosed();
+    },
+  };
+}

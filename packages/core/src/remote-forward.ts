@@ -1,0 +1,142 @@
+import { EventEmitter } from 'node:events';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  type ForwardTarget,
+  formatEndpoint,
+  isSocketPath,
+  type SocketPath,
+  type TcpAddress,
+} from './endpoints.js';
+import { fromSocketError } from './error-translation.js';
+import { FwdError } from './errors.js';
+import type { ConnectionInfo, ForwardEvents, ForwardStats } from './listening-forward.js';
+import { type ByteCounters, type Pipe, pipeBothWays } from './pipe.js';
+
+/** What the server listens on for a remote (`-R`) forward, as granted. */
+export type RemoteBinding = TcpAddress | SocketPath;
+
+/** The session-side operations a remote forward needs; implemented by SshSession. */
+export interface RemoteListenControl {
+  cancel(binding: RemoteBinding): Promise<void>;
+  forget(binding: RemoteBinding): void;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * A remote (`-R`) forward: the SSH server listens, and each connection it accepts is carried
+ * back over a channel to `target` on this side.
+ */
+export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncDisposable {
+  readonly stats: ForwardStats = {
+    connectionsOpen: 0,
+    connectionsTotal: 0,
+    connectionErrors: 0,
+    bytesToRemote: 0,
+    bytesFromRemote: 0,
+  };
+  /** Where the server listens; for TCP the port is the one it allocated when 0 was asked. */
+  readonly remote: RemoteBinding;
+  readonly target: ForwardTarget;
+  readonly closed: Promise<void>;
+  readonly #control: RemoteListenControl;
+  readonly #pipes = new Set<Pipe>();
+  #closing: Promise<void> | undefined;
+  #resolveClosed!: () => void;
+
+  constructor(remote: RemoteBinding, target: ForwardTarget, control: RemoteListenControl) {
+    super();
+    this.remote = remote;
+    this.target = target;
+    this.#control = control;
+    this.closed = new Promise<void>((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** The port the server listens on (allocated by it when 0 was requested). */
+  get remotePort(): number | undefined {
+    return isSocketPath(this.remote) ? undefined : this.remote.port;
+  }
+
+  /** Called by the session for each connection the server forwards to us. */
+  handleIncoming(from: string, accept: () => Duplex, reject: () => void): void {
+    if (this.#closing) {
+      reject();
+      return;
+    }
+    const id = nextConnectionId++;
+    const socket: Socket = isSocketPath(this.target)
+      ? netConnect({ path: this.target.path, allowHalfOpen: true })
+      : netConnect({ host: this.target.host, port: this.target.port, allowHalfOpen: true, noDelay: true });
+    socket.pause();
+    const onError = (err: Error): void => {
+      reject();
+      this.stats.connectionErrors++;
+      const error = fromSocketError(err, `${formatEndpoint(this.target)} (the -R target, on this machine)`);
+      this.emit('connection-failed', { id, from, error });
+    };
+    socket.once('error', onError);
+    // Accept the channel only once the local target answers, so a dead target reads as refused.
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      if (this.#closing) {
+        socket.destroy();
+        return reject();
+      }
+      this.#carry(socket, accept(), { id, from, target: this.target });
+    });
+  }
+
+  /** Ask the server to stop listening, and end every connection. Idempotent. */
+  close(): Promise<void> {
+    return this.#shutdown(true);
+  }
+
+  /** The session ended under us: no cancel request can be sent, only local teardown. */
+  abandon(reason: FwdError): void {
+    void this.#shutdown(false, reason);
+  }
+
+  #shutdown(cancelOnServer: boolean, reason?: FwdError): Promise<void> {
+    this.#closing ??= (async () => {
+      if (cancelOnServer) await this.#control.cancel(this.remote).catch(() => undefined);
+      this.#control.forget(this.remote);
+      for (const pipe of this.#pipes) pipe.abort(reason);
+      await Promise.all([...this.#pipes].map((p) => p.done));
+      this.#resolveClosed();
+      this.emit('close');
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #carry(socket: Socket, channel: Duplex, info: ConnectionInfo): void {
+    const counters: ByteCounters = { bytesToRemote: 0, bytesFromRemote: 0 };
+    // Seen from the tunnel's owner, bytes from this side's target go "to remote".
+    const pipe = pipeBothWays(socket, channel, counters, this.stats);
+    this.#pipes.add(pipe);
+    this.stats.connectionsOpen++;
+    this.stats.connectionsTotal++;
+    this.emit('connection', info);
+    void pipe.done.then((error) => {
+      this.#pipes.delete(pipe);
+      this.stats.connectionsOpen--;
+      this.emit('connection-closed', { ...info, ...counters, error });
+    });
+  }
+}
+
+export function describeRemoteRefusal(binding: RemoteBinding, where: string, cause: unknown): FwdError {
+  const what = formatEndpoint(binding);
+  return new FwdError(
+    'REMOTE_BIND_REFUSED',
+    `${where} refused to listen on ${what}: the port may be in use on the server, or the server forbids ` +
+      'remote forwarding (AllowTcpForwarding / AllowStreamLocalForwarding, GatewayPorts for non-loopback addresses)',
+    { cause },
+  );
+}

@@ -1,0 +1,401 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { Algorithms, ClientChannel, TcpConnectionDetails, UNIXConnectionDetails } from 'ssh2';
+import ssh2 from 'ssh2';
+import { type AuthOptions, AuthPlan } from './auth.js';
+import {
+  type BindAddress,
+  type ForwardTarget,
+  formatEndpoint,
+  isSocketPath,
+  type SocketPath,
+  type TcpAddress,
+} from './endpoints.js';
+import { fromChannelOpenError, fromSshError } from './error-translation.js';
+import { abortError, FwdError } from './errors.js';
+import { type HostKeyPolicy, knownHosts } from './host-keys.js';
+import { ListeningForward } from './listening-forward.js';
+import { describeRemoteRefusal, type RemoteBinding, RemoteForward } from './remote-forward.js';
+import { type CommandResult, type RunCommandOptions, runCommand } from './run-command.js';
+import { socksNegotiator } from './socks-negotiator.js';
+import type { Transport } from './transport.js';
+
+export interface ConnectOptions extends AuthOptions {
+  transport: Transport;
+  /** Default: known_hosts in strict mode. There is deliberately no accept-all. */
+  hostKeys?: HostKeyPolicy;
+  /** SSH keepalive interval; 0 turns it off. Default 15 s. */
+  keepaliveMs?: number;
+  /** Unanswered keepalives before the session counts as dead. Default 3. */
+  keepaliveCountMax?: number;
+  /** Bound on handshake + authentication. Default 30 s. */
+  readyTimeoutMs?: number;
+  /** Aborting before ready rejects with ABORTED; after ready it closes the session. */
+  signal?: AbortSignal;
+  /** ssh2 algorithm preferences (e.g. `{ cipher: ['aes128-gcm@openssh.com'] }`). */
+  algorithms?: Algorithms;
+}
+
+export interface LocalForwardOptions {
+  /** Default host 127.0.0.1: private to this machine unless asked. */
+  bind: BindAddress;
+  target: ForwardTarget;
+  signal?: AbortSignal;
+}
+
+export interface RemoteForwardOptions {
+  /** What the server listens on; default host `localhost` (server loopback), port 0 = server picks. */
+  bind: BindAddress;
+  /** Where connections go on this side. */
+  target: ForwardTarget;
+  signal?: AbortSignal;
+}
+
+export interface DynamicForwardOptions {
+  bind: { host?: string; port: number } | SocketPath;
+  signal?: AbortSignal;
+}
+
+export interface SessionEvents {
+  /** The session ended; the reason is undefined for a close we asked for. */
+  close: [FwdError | undefined];
+}
+
+const DEFAULT_KEEPALIVE_MS = 15_000;
+
+/**
+ * An authenticated SSH connection. Opens forwards and channels; closing it closes them all.
+ *
+ * @example
+ * await using ssh = await connect({ transport: tcpTransport({ host: 'login' }), username: 'alice', agent });
+ * await using l = await ssh.forwardLocal({ bind: { port: 0 }, target: { host: 'localhost', port: 8888 } });
+ * console.log(l.address);
+ */
+export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisposable {
+  /** "alice@login:22": how messages name this session. */
+  readonly where: string;
+  /** Settles when the session is gone, with the reason (undefined for a requested close). Never rejects. */
+  readonly closed: Promise<FwdError | undefined>;
+  readonly #client: ssh2.Client;
+  readonly #owned = new Set<{ close(): Promise<void> }>();
+  readonly #remoteTcp = new Map<string, RemoteForward>();
+  readonly #remoteUnix = new Map<string, RemoteForward>();
+  #closeReason: FwdError | undefined;
+  #ended = false;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use {@link connect}. */
+  constructor(client: ssh2.Client, where: string) {
+    super();
+    this.#client = client;
+    this.where = where;
+    this.closed = new Promise<FwdError | undefined>((resolve) => {
+      client.on('error', (err) => {
+        this.#closeReason ??= fromSshError(err, where);
+      });
+      client.once('close', () => {
+        this.#ended = true;
+        const reason = this.#closing
+          ? undefined
+          : (this.#closeReason ??
+            new FwdError('TRANSPORT_CLOSED', `connection to ${where} closed by the server or the network`));
+        for (const forward of [...this.#remoteTcp.values(), ...this.#remoteUnix.values()]) {
+          forward.abandon(reason ?? new FwdError('TRANSPORT_CLOSED', `session to ${where} closed`));
+        }
+        resolve(reason);
+        this.emit('close', reason);
+      });
+    });
+    client.on('tcp connection', (info: TcpConnectionDetails, accept, reject) => {
+      const forward = this.#remoteTcp.get(`${info.destIP}:${info.destPort}`);
+      if (!forward) return reject();
+      forward.handleIncoming(`${info.srcIP}:${info.srcPort}`, accept, reject);
+    });
+    client.on('unix connection', (info: UNIXConnectionDetails, accept, reject) => {
+      const forward = this.#remoteUnix.get(info.socketPath);
+      if (!forward) return reject();
+      forward.handleIncoming(info.socketPath, accept, reject);
+    });
+  }
+
+  /** True until the connection is lost or closed. */
+  get alive(): boolean {
+    return !this.#ended && !this.#closing;
+  }
+
+  /**
+   * Opens a channel to `target` as seen from the server: direct-tcpip for TCP,
+   * direct-streamlocal for a unix socket. Rejects with CHANNEL_REFUSED or TRANSPORT_CLOSED.
+   */
+  openChannel(target: ForwardTarget, origin: TcpAddress = { host: '127.0.0.1', port: 0 }): Promise<Duplex> {
+    return new Promise<Duplex>((resolve, reject) => {
+      if (!this.alive) {
+        return reject(new FwdError('TRANSPORT_CLOSED', `session to ${this.where} is closed`));
+      }
+      const done = (err: Error | undefined, channel: ClientChannel): void => {
+        if (err) reject(fromChannelOpenError(err, formatEndpoint(target), this.where));
+        else resolve(channel);
+      };
+      try {
+        if (isSocketPath(target)) this.#client.openssh_forwardOutStreamLocal(target.path, done);
+        else this.#client.forwardOut(origin.host, origin.port, target.host, target.port, done);
+      } catch (err) {
+        reject(fromChannelOpenError(err, formatEndpoint(target), this.where));
+      }
+    });
+  }
+
+  /** `-L`: listen here, carry each connection to `target` on the far side. */
+  async forwardLocal(options: LocalForwardOptions): Promise<ListeningForward> {
+    const target = options.target;
+    const forward = await ListeningForward.listen(
+      (t, origin) => this.openChannel(t, origin),
+      { target: async () => target },
+      withDefaultHost(options),
+    );
+    return this.#own(forward);
+  }
+
+  /** `-D`: a SOCKS5/4a proxy here; every CONNECT becomes a channel from the server. */
+  async forwardDynamic(options: DynamicForwardOptions): Promise<ListeningForward> {
+    const forward = await ListeningForward.listen(
+      (t, origin) => this.openChannel(t, origin),
+      socksNegotiator(),
+      withDefaultHost(options),
+    );
+    return this.#own(forward);
+  }
+
+  /** `-R`: the server listens, each connection comes back here to `target`. */
+  async forwardRemote(options: RemoteForwardOptions): Promise<RemoteForward> {
+    if (options.signal?.aborted) throw abortError(options.signal, 'remote forward');
+    const binding = await this.#requestRemoteListen(options.bind);
+    const forward = new RemoteForward(binding, options.target, {
+      cancel: (b) => this.#cancelRemoteListen(b),
+      forget: (b) => {
+        if (isSocketPath(b)) this.#remoteUnix.delete(b.path);
+        else this.#remoteTcp.delete(`${b.host}:${b.port}`);
+      },
+    });
+    if (isSocketPath(binding)) this.#remoteUnix.set(binding.path, forward);
+    else this.#remoteTcp.set(`${binding.host}:${binding.port}`, forward);
+    options.signal?.addEventListener('abort', () => void forward.close(), { once: true });
+    return this.#own(forward);
+  }
+
+  /**
+   * A Transport whose stream is a channel of this session to `target`: ProxyJump. Chains are
+   * transports of sessions opened over transports.
+   */
+  transportTo(target: TcpAddress): Transport {
+    return {
+      description: `${this.where} → ${formatEndpoint(target)}`,
+      endpoint: target,
+      connect: async (signal) => {
+        if (signal.aborted) throw abortError(signal, `jump to ${formatEndpoint(target)}`);
+        const channel = await this.openChannel(target);
+        if (signal.aborted) {
+          channel.destroy();
+          throw abortError(signal, `jump to ${formatEndpoint(target)}`);
+        }
+        return channel;
+      },
+    };
+  }
+
+  /** Runs a command on the server (used for Slurm); output is capped, never streamed. */
+  exec(command: string, options: RunCommandOptions = {}): Promise<CommandResult> {
+    return runCommand(this.#client, this.where, command, options);
+  }
+
+  /** Closes every forward of this session (stop accepting, end channels), then the connection. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all([...this.#owned].map((f) => f.close()));
+      if (!this.#ended) {
+        this.#client.end();
+        // A transport that cannot deliver our goodbye must not hold close() hostage.
+        const timer = setTimeout(() => this.#client.destroy(), 2_000);
+        await this.closed;
+        clearTimeout(timer);
+      }
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #own<T extends { close(): Promise<void>; closed: Promise<void> }>(forward: T): T {
+    this.#owned.add(forward);
+    void forward.closed.then(() => this.#owned.delete(forward));
+    return forward;
+  }
+
+  #requestRemoteListen(bind: BindAddress): Promise<RemoteBinding> {
+    return new Promise<RemoteBinding>((resolve, reject) => {
+      if (!this.alive) return reject(new FwdError('TRANSPORT_CLOSED', `session to ${this.where} is closed`));
+      try {
+        if (isSocketPath(bind)) {
+          this.#client.openssh_forwardInStreamLocal(bind.path, (err) => {
+            if (err) reject(describeRemoteRefusal(bind, this.where, err));
+            else resolve({ path: bind.path });
+          });
+        } else {
+          const host = bind.host ?? 'localhost';
+          this.#client.forwardIn(host, bind.port, (err, port) => {
+            if (err) reject(describeRemoteRefusal({ host, port: bind.port }, this.where, err));
+            else resolve({ host, port: bind.port === 0 ? port : bind.port });
+          });
+        }
+      } catch (err) {
+        reject(new FwdError('TRANSPORT_CLOSED', `session to ${this.where} is closed`, { cause: err }));
+      }
+    });
+  }
+
+  #cancelRemoteListen(binding: RemoteBinding): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!this.alive) return resolve();
+      try {
+        if (isSocketPath(binding)) this.#client.openssh_unforwardInStreamLocal(binding.path, () => resolve());
+        else this.#client.unforwardIn(binding.host, binding.port, () => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}
+
+function withDefaultHost<T extends { bind: BindAddress; signal?: AbortSignal }>(
+  options: T,
+): { bind: BindAddress; signal?: AbortSignal } {
+  const bind = isSocketPath(options.bind)
+    ? options.bind
+    : { host: options.bind.host ?? '127.0.0.1', port: options.bind.port };
+  return options.signal ? { bind, signal: options.signal } : { bind };
+}
+
+/**
+ * Opens an authenticated SSH session over `options.transport`. The host key is verified before
+ * any authentication is sent; a changed key fails with HOST_KEY_CHANGED.
+ *
+ * @example
+ * await using ssh = await connect({
+ *   transport: tcpTransport({ host: 'login.hpc.example.edu' }),
+ *   username: 'alice',
+ *   agent: process.env.SSH_AUTH_SOCK,
+ *   hostKeys: knownHosts({ mode: 'strict' }),
+ * });
+ */
+export async function connect(options: ConnectOptions): Promise<SshSession> {
+  const { transport, signal } = options;
+  const endpoint = transport.endpoint;
+  const hostPart = endpoint ? formatEndpoint(endpoint) : transport.description;
+  const where = `${options.username}@${hostPart}`;
+  if (signal?.aborted) throw abortError(signal, `connect to ${where}`);
+  const hostKeys = options.hostKeys ?? knownHosts({ mode: 'strict' });
+  const auth = new AuthPlan(options, where);
+
+  const connectSignal = signal
+    ? AbortSignal.any([signal, AbortSignal.timeout(options.readyTimeoutMs ?? 30_000)])
+    : AbortSignal.timeout(options.readyTimeoutMs ?? 30_000);
+  const stream = await transport.connect(connectSignal);
+  const algorithms = await preferKnownHostKeyTypes(options.algorithms, hostKeys, endpoint);
+  const client = new ssh2.Client();
+  let hostKeyError: FwdError | undefined;
+
+  return new Promise<SshSession>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: FwdError): void => {
+      if (settled) return;
+      settled = true;
+      connectSignal.removeEventListener('abort', onAbort);
+      client.destroy();
+      stream.destroy();
+      reject(err);
+    };
+    const onAbort = (): void => fail(abortError(connectSignal, `connect to ${where}`));
+    connectSignal.addEventListener('abort', onAbort, { once: true });
+    client.on('error', (err: Error & { level?: string }) => {
+      if (hostKeyError) return fail(hostKeyError);
+      const translated = fromSshError(err, where);
+      if (translated.code === 'AUTH_FAILED') {
+        return fail(
+          new FwdError('AUTH_FAILED', `authentication to ${where} failed: ${auth.describeFailure()}`, {
+            cause: err,
+          }),
+        );
+      }
+      fail(translated);
+    });
+    client.once('close', () =>
+      fail(
+        hostKeyError ?? new FwdError('CONNECT_FAILED', `${where} closed the connection during the handshake`),
+      ),
+    );
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      connectSignal.removeEventListener('abort', onAbort);
+      const session = new SshSession(client, where);
+      if (signal) {
+        const onLateAbort = (): void => void session.close();
+        signal.addEventListener('abort', onLateAbort, { once: true });
+        void session.closed.then(() => signal.removeEventListener('abort', onLateAbort));
+      }
+      resolve(session);
+    });
+    client.connect({
+      sock: stream,
+      username: options.username,
+      authHandler: auth.handler(),
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        if (!endpoint) {
+          hostKeyError = new FwdError(
+            'HOST_KEY_UNKNOWN',
+            `cannot check the host key: ${transport.description} names no SSH host`,
+          );
+          return verify(false);
+        }
+        hostKeys.verify(endpoint.host, endpoint.port, key).then(
+          () => verify(true),
+          (err: unknown) => {
+            hostKeyError =
+              err instanceof FwdError ? err : new FwdError('HOST_KEY_UNKNOWN', String(err), { cause: err });
+            verify(false);
+          },
+        );
+      },
+      keepaliveInterval: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+      keepaliveCountMax: options.keepaliveCountMax ?? 3,
+      // Our own signal bounds the handshake; ssh2's timer would race it with a vaguer error.
+      readyTimeout: 0,
+      ...(algorithms ? { algorithms } : {}),
+    });
+  });
+}
+
+const HOST_KEY_ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+const ALL_HOST_KEY_ALGORITHMS = Object.values(HOST_KEY_ALGORITHMS_FOR_TYPE).flat();
+
+/** Like OpenSSH: ask first for a host key type we already know, so a known host never looks changed. */
+async function preferKnownHostKeyTypes(
+  algorithms: Algorithms | undefined,
+  hostKeys: HostKeyPolicy,
+  endpoint: TcpAddress | undefined,
+): Promise<Algorithms | undefined> {
+  if (!endpoint || algorithms?.serverHostKey) return algorithms;
+  const known = await hostKeys.knownKeyTypes(endpoint.host, endpoint.port);
+  const first = known.flatMap((t) => HOST_KEY_ALGORITHMS_FOR_TYPE[t] ?? []);
+  if (first.length === 0) return algorithms;
+  const rest = ALL_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a));
+  return { ...algorithms, serverHostKey: [...first, ...rest] as NonNullable<Algorithms['serverHostKey']> };
+}

@@ -1,0 +1,94 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
+import { Wait } from 'testcontainers';
+import { type KeyPair, newKeyPair } from './keys.js';
+import { LoopbackContainer } from './loopback-container.js';
+
+/** Loopback-only targets the fwd/sshd image runs inside the container (see docker/sshd/fwd-target.py). */
+export const TARGETS = {
+  echo: 7001,
+  sink: 7002,
+  source: 7003,
+  reset: 7004,
+  http: 8080,
+  unixEcho: '/home/alice/echo.sock',
+} as const;
+
+export interface StartSshdOptions {
+  /** Join this Docker network under `alias` (for jump-host tests). */
+  network?: StartedNetwork;
+  alias?: string;
+  /** Publish port 22 on 127.0.0.1 (default true); a host behind a jump is not published. */
+  publish?: boolean;
+  /** A fixed host port, for tests that restart the container and need the same address. */
+  hostPort?: number;
+  /** The server's host key pair (default: a fresh one). */
+  hostKey?: KeyPair;
+  /** The client key authorised for alice (default: a fresh one). */
+  clientKey?: KeyPair;
+}
+
+export interface Sshd extends AsyncDisposable {
+  readonly host: '127.0.0.1';
+  /** The mapped port on 127.0.0.1 (0 when not published). */
+  readonly port: number;
+  readonly username: 'alice';
+  readonly clientKey: KeyPair;
+  readonly hostKey: KeyPair;
+  /** The known_hosts line for this server as published: "[127.0.0.1]:PORT ssh-ed25519 AAAA". */
+  readonly knownHostsLine: string;
+  /** A temp known_hosts file holding that line. */
+  readonly knownHostsFile: string;
+  readonly container: StartedTestContainer;
+  exec(cmd: string[], options?: { user?: string }): Promise<{ exitCode: number; output: string }>;
+  /** sshd's own log (LogLevel VERBOSE): who authenticated, how, and what was refused. */
+  sshdLog(): Promise<string>;
+}
+
+/** Starts the fwd/sshd image and resolves once sshd and its targets answer. */
+export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
+  const hostKey = options.hostKey ?? newKeyPair();
+  const clientKey = options.clientKey ?? newKeyPair();
+  let builder = new LoopbackContainer('fwd/sshd')
+    .withEnvironment({ AUTHORIZED_KEYS: clientKey.publicKey })
+    .withCopyContentToContainer([
+      { content: hostKey.privateKey, target: '/etc/ssh/ssh_host_ed25519_key', mode: 0o600 },
+    ])
+    .withIPv6Loopback()
+    .withWaitStrategy(Wait.forLogMessage('fwd-sshd ready'))
+    .withStartupTimeout(30_000);
+  if (options.publish !== false) {
+    builder = builder.withLoopbackPorts(options.hostPort ? { container: 22, host: options.hostPort } : 22);
+  }
+  if (options.network) builder = builder.withNetwork(options.network);
+  if (options.alias) builder = builder.withNetworkAliases(options.alias);
+  const container = await builder.start();
+  const port = options.publish === false ? 0 : container.getMappedPort(22);
+  const knownHostsLine = `[127.0.0.1]:${port} ${hostKey.publicKey}`;
+  const dir = await mkdtemp(join(tmpdir(), 'fwd-sshd-'));
+  const knownHostsFile = join(dir, 'known_hosts');
+  await writeFile(knownHostsFile, `${knownHostsLine}\n`);
+  return {
+    host: '127.0.0.1',
+    port,
+    username: 'alice',
+    clientKey,
+    hostKey,
+    knownHostsLine,
+    knownHostsFile,
+    container,
+    async exec(cmd, execOptions) {
+      const result = await container.exec(cmd, execOptions?.user ? { user: execOptions.user } : {});
+      return { exitCode: result.exitCode, output: result.output };
+    },
+    async sshdLog() {
+      return (await container.exec(['cat', '/var/log/sshd.log'])).output;
+    },
+    async [Symbol.asyncDispose]() {
+      await container.stop({ timeout: 1_000 });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
