@@ -1,0 +1,136 @@
+import { formatAddress, type ParsedForward } from './forward-spec.js';
+import type { TunnelsConfig } from './normalize.js';
+import { formatPath, type PathSegment } from './problems.js';
+import { didYouMean } from './suggest.js';
+
+/** What the cross-checks need besides the config. */
+export interface CrossCheckContext {
+  /** Every name under `hosts:`, including entries with schema problems (they are defined, just wrong). */
+  hostNames: ReadonlySet<string>;
+  /** Whether ~/.ssh/config defines a Host of that name. */
+  knownSshHosts?: (name: string) => boolean;
+  forwardPaths: ReadonlyMap<ParsedForward, PathSegment[]>;
+  /** Tunnels that have a `slurm:` key, valid or not (placeholders are then legitimate). */
+  slurmDeclared: ReadonlySet<string>;
+  report(path: PathSegment[], message: string): void;
+}
+
+/** Placeholders filled once a Slurm job runs. */
+export const PLACEHOLDERS: readonly string[] = ['{node}', '{job}', '{user}'];
+
+const WILDCARDS = new Set(['*', '', '0.0.0.0', '::']);
+
+/** A jump entry written as a destination (`alice@login:2222`, `gw.example.org`) rather than a name. */
+export function isDestination(jump: string): boolean {
+  return /[@:.]/.test(jump);
+}
+
+function checkReferences(config: TunnelsConfig, ctx: CrossCheckContext): void {
+  const known = (name: string) => ctx.hostNames.has(name) || (ctx.knownSshHosts?.(name) ?? false);
+  const why = 'define it under hosts: or as a Host in ~/.ssh/config';
+  for (const tunnel of config.tunnels) {
+    if (tunnel.host !== '' && !known(tunnel.host)) {
+      const hint = didYouMean(tunnel.host, ctx.hostNames);
+      ctx.report(['tunnels', tunnel.name, 'host'], `unknown host "${tunnel.host}"${hint}; ${why}`);
+    }
+  }
+  for (const host of config.hosts) {
+    for (const jump of host.jump ?? []) {
+      if (isDestination(jump) || known(jump)) continue;
+      const hint = didYouMean(jump, ctx.hostNames);
+      ctx.report(['hosts', host.name, 'jump'], `unknown jump host "${jump}"${hint}; ${why}`);
+    }
+  }
+}
+
+/** Reports each cycle of `jump:` references among the file's hosts once, at its first host. */
+function checkJumpCycles(config: TunnelsConfig, ctx: CrossCheckContext): void {
+  const jumps = new Map(
+    config.hosts.map((h) => [h.name, (h.jump ?? []).filter((j) => ctx.hostNames.has(j))]),
+  );
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): void => {
+    const start = trail.indexOf(name);
+    if (start >= 0) {
+      const cycle = [...trail.slice(start), name];
+      ctx.report(['hosts', cycle[0] as string, 'jump'], `jump cycle: ${cycle.join(' → ')}`);
+      return;
+    }
+    if (done.has(name)) return;
+    for (const next of jumps.get(name) ?? []) visit(next, [...trail, name]);
+    done.add(name);
+  };
+  for (const host of config.hosts) visit(host.name, []);
+}
+
+/** Local listeners must not collide on this machine; remote ones must not collide on one server. */
+function checkDuplicateBinds(config: TunnelsConfig, ctx: CrossCheckContext): void {
+  const seen = new Map<string, { host: string; path: string }[]>();
+  for (const tunnel of config.tunnels) {
+    for (const forward of tunnel.forwards) {
+      const path = ctx.forwardPaths.get(forward) ?? ['tunnels', tunnel.name];
+      const isLocal = forward.kind === 'local' || forward.kind === 'dynamic';
+      const scope = isLocal ? 'local' : `remote ${tunnel.host}`;
+      const bind = forward.bind;
+      // Port 0 asks for a fresh port, so it never collides.
+      if ('port' in bind && bind.port === 0) continue;
+      const key = 'path' in bind ? `${scope} path ${bind.path}` : `${scope} port ${bind.port}`;
+      const host = 'path' in bind ? '' : (bind.host ?? '');
+      const earlier = (seen.get(key) ?? []).find(
+        (e) => 'path' in bind || e.host === host || WILDCARDS.has(e.host) || WILDCARDS.has(host),
+      );
+      if (earlier) {
+        const what = isLocal
+          ? `local address ${formatAddress(bind, '*')}`
+          : `remote address ${formatAddress(bind, '*')}`;
+        ctx.report(path, `${what} is already used by ${earlier.path}`);
+      }
+      seen.set(key, [...(seen.get(key) ?? []), { host, path: formatPath(path) }]);
+    }
+  }
+}
+
+function placeholderProblems(forward: ParsedForward, hasSlurm: boolean): string | undefined {
+  const texts = [forward.bind, 'target' in forward ? forward.target : undefined].flatMap((a) =>
+    a === undefined ? [] : ['path' in a ? a.path : (a.host ?? '')],
+  );
+  for (const text of texts) {
+    for (const found of text.match(/\{[^}]*\}/g) ?? []) {
+      if (!PLACEHOLDERS.includes(found))
+        return `unknown placeholder ${found} (known: ${PLACEHOLDERS.join(', ')})`;
+      if (found !== '{user}' && !hasSlurm) return `${found} is only known for a tunnel with slurm:`;
+    }
+  }
+  return undefined;
+}
+
+function checkForwards(config: TunnelsConfig, ctx: CrossCheckContext): void {
+  for (const tunnel of config.tunnels) {
+    for (const forward of tunnel.forwards) {
+      const path = ctx.forwardPaths.get(forward) ?? ['tunnels', tunnel.name];
+      if (forward.kind === 'remote-dynamic') {
+        ctx.report(
+          path,
+          `bad forward "${forward.spec}": a reverse SOCKS proxy (-R with only a port) is not supported`,
+        );
+        continue;
+      }
+      const placeholder = placeholderProblems(forward, ctx.slurmDeclared.has(tunnel.name));
+      if (placeholder !== undefined) ctx.report(path, `bad forward "${forward.spec}": ${placeholder}`);
+    }
+    if (tunnel.via === 'node' && !ctx.slurmDeclared.has(tunnel.name)) {
+      ctx.report(['tunnels', tunnel.name, 'via'], 'via: node needs slurm: (the node is where the job runs)');
+    }
+  }
+}
+
+/**
+ * The checks that look across entries: host and jump references, jump cycles, colliding bind
+ * addresses, placeholders outside Slurm tunnels and unsupported forward kinds.
+ */
+export function crossCheck(config: TunnelsConfig, ctx: CrossCheckContext): void {
+  checkReferences(config, ctx);
+  checkJumpCycles(config, ctx);
+  checkDuplicateBinds(config, ctx);
+  checkForwards(config, ctx);
+}

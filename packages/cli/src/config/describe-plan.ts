@@ -1,0 +1,79 @@
+import { formatDuration } from './duration.js';
+import { formatAddress, type ParsedForward } from './forward-spec.js';
+import type { Plan, PlanHop, PlanTunnel } from './plan.js';
+
+const hopText = (hop: PlanHop): string =>
+  `${hop.user}@${formatAddress({ host: hop.hostName, port: hop.port })}`;
+
+/** One forward as `fwd check` shows it: `local   127.0.0.1:8888 → localhost:8888`. */
+export function describeForward(forward: ParsedForward, hostName: string): string {
+  switch (forward.kind) {
+    case 'local':
+      return `local    ${formatAddress(forward.bind)} → ${formatAddress(forward.target)} (from ${hostName})`;
+    case 'remote': {
+      const bind =
+        'port' in forward.bind && forward.bind.port === 0
+          ? `${formatAddress(forward.bind)} (server picks the port)`
+          : formatAddress(forward.bind);
+      return `remote   ${hostName} ${bind} → ${formatAddress(forward.target)}`;
+    }
+    case 'dynamic':
+      return `dynamic  ${formatAddress(forward.bind)} (SOCKS, connections leave from ${hostName})`;
+    case 'remote-dynamic':
+      return `remote-dynamic  ${hostName} ${formatAddress(forward.bind)} (not supported)`;
+  }
+}
+
+function describeTunnel(tunnel: PlanTunnel, hostName: string): string[] {
+  const lines = [`tunnel ${tunnel.name} (host ${tunnel.host}${tunnel.via ? `, via ${tunnel.via}` : ''})`];
+  for (const forward of tunnel.forwards) lines.push(`  ${describeForward(forward, hostName)}`);
+  const slurm = tunnel.slurm;
+  if (slurm !== undefined) {
+    const what =
+      slurm.mode === 'job'
+        ? `job ${slurm.job}`
+        : slurm.mode === 'name'
+          ? `newest running job named ${slurm.name}`
+          : `submit ${'script' in slurm.run ? slurm.run.script : `--wrap ${JSON.stringify(slurm.run.wrap)}`}${slurm.cancelOnExit ? ', cancel on exit' : ''}`;
+    const wait = slurm.timeoutMs === undefined ? '' : `, wait up to ${formatDuration(slurm.timeoutMs)}`;
+    lines.push(`  slurm    ${what}${wait}`);
+  }
+  if (tunnel.ready !== undefined) {
+    lines.push(
+      `  ready    ${tunnel.ready.kind === 'http' ? `when HTTP ${tunnel.ready.path} answers` : 'when a TCP connection succeeds'}`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Renders a plan for `fwd check`: each host with user, address, jump chain, transport and
+ * timing, then each tunnel with its forwards. Never includes tokens or headers.
+ *
+ * @example
+ * // cluster  alice@login.hpc.example.edu:22
+ * //   jump     bob@bastion.example.org:22
+ * // tunnel notebook (host cluster)
+ * //   local    127.0.0.1:8888 → localhost:8888 (from login.hpc.example.edu)
+ * describePlan(plan)
+ */
+export function describePlan(plan: Plan): string {
+  const lines: string[] = [];
+  for (const host of plan.hosts) {
+    lines.push(`${host.name}  ${hopText(host)}`);
+    for (const hop of host.jumpChain)
+      lines.push(`  jump     ${hop.name === hop.hostName ? '' : `${hop.name} = `}${hopText(hop)}`);
+    const transport = host.jumpChain[0]?.transport ?? host.transport;
+    if (transport.type === 'websocket') lines.push(`  transport websocket ${transport.url}`);
+    const keys = host.identityFiles.join(', ');
+    lines.push(`  auth     ${host.agentSocket ? 'ssh-agent, then ' : ''}${keys}`);
+    lines.push(
+      `  options  host keys ${host.hostKeys}, keepalive ${formatDuration(host.keepaliveMs)}, reconnect ${formatDuration(host.reconnect.initialMs)}..${formatDuration(host.reconnect.maxMs)}`,
+    );
+  }
+  for (const tunnel of plan.tunnels) {
+    const host = plan.hosts.find((h) => h.name === tunnel.host);
+    lines.push(...describeTunnel(tunnel, host?.hostName ?? tunnel.host));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,56 @@
+export { describeForward, describePlan } from './describe-plan.js';
+export { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
+export {
+  type DynamicForward,
+  type ForwardFlag,
+  formatAddress,
+  type HostPort,
+  isSocketPath,
+  type LocalForward,
+  type ParsedForward,
+  parseForward,
+  type RemoteDynamicForward,
+  type RemoteForward,
+  type SocketPath,
+  type TcpAddress,
+} from './forward-spec.js';
+export { type Env, interpolate } from './interpolate.js';
+export { type LoadOptions, type LoadResult, loadConfig } from './load.js';
+export type {
+  ConfigDefaults,
+  HostConfig,
+  ReadyCheck,
+  SlurmConfig,
+  TunnelConfig,
+  TunnelsConfig,
+} from './normalize.js';
+export {
+  buildPlan,
+  type OneOffArgs,
+  type Plan,
+  type PlanHop,
+  type PlanHost,
+  type PlanResult,
+  type PlanTunnel,
+  planFromArgs,
+} from './plan.js';
+export { type ConfigProblem, formatProblem, type ParseResult, type SourcePosition } from './problems.js';
+export {
+  type DefaultsEntry,
+  type HostEntry,
+  type HostKeyMode,
+  type ReadyEntry,
+  type SlurmEntry,
+  type TransportEntry,
+  type TunnelEntry,
+  type TunnelsFile,
+  tunnelsJsonSchema,
+} from './schema.js';
+export {
+  parseDestination,
+  type ResolvedSshHost,
+  resolveSshHost,
+  type SshConfigOptions,
+  type SshDestination,
+  sshConfigHostNames,
+} from './ssh-config.js';

@@ -1,0 +1,244 @@
+import { isDestination } from './cross-checks.js';
+import { type ForwardFlag, type ParsedForward, parseForward } from './forward-spec.js';
+import type { ConfigDefaults, HostConfig, ReadyCheck, SlurmConfig, TunnelsConfig } from './normalize.js';
+import type { ConfigProblem } from './problems.js';
+import type { HostKeyMode, TransportEntry } from './schema.js';
+import {
+  parseDestination,
+  resolveSshHost,
+  type SshConfigOptions,
+  type SshDestination,
+} from './ssh-config.js';
+import { expandTilde } from './ssh-config-include.js';
+
+/** One SSH server to authenticate to, fully resolved. */
+export interface PlanHop {
+  /** The name it was referred by (a `hosts:` key, a ~/.ssh/config alias or a -J destination). */
+  name: string;
+  hostName: string;
+  port: number;
+  user: string;
+  /** Keys to try in order; callers skip files that do not exist. */
+  identityFiles: string[];
+  agentSocket?: string;
+  /** How to reach it; only the first hop's transport is used when there is a jump chain. */
+  transport: TransportEntry;
+  hostKeys: HostKeyMode;
+  /** User files first (new keys go to the first one), then system-wide ones. */
+  knownHostsFiles: string[];
+}
+
+/** A host fwd opens one SSH connection to, shared by all its tunnels. */
+export interface PlanHost extends PlanHop {
+  /** Hops to go through, outermost first; each is already flattened (no nested chains). */
+  jumpChain: PlanHop[];
+  keepaliveMs: number;
+  reconnect: { initialMs: number; maxMs: number };
+}
+
+/** A tunnel ready to open. */
+export interface PlanTunnel {
+  name: string;
+  /** The `name` of the PlanHost it runs over. */
+  host: string;
+  forwards: ParsedForward[];
+  slurm?: SlurmConfig;
+  ready?: ReadyCheck;
+  via?: 'login' | 'node';
+}
+
+/** Everything `fwd up` needs, resolved; no further lookups. */
+export interface Plan {
+  hosts: PlanHost[];
+  tunnels: PlanTunnel[];
+}
+
+/** A plan, or the problems that prevent one. */
+export interface PlanResult {
+  plan?: Plan;
+  problems: ConfigProblem[];
+}
+
+class PlanError extends Error {}
+
+function hostKeyMode(defaults: ConfigDefaults, strict: string | undefined): HostKeyMode {
+  if (defaults.hostKeys !== undefined) return defaults.hostKeys;
+  // "no"/"off" would accept changed keys; fwd never does that, accept-new is the closest safe mode.
+  return strict === 'accept-new' || strict === 'no' || strict === 'off' ? 'accept-new' : 'strict';
+}
+
+interface Resolver {
+  hop(ref: SshDestination): { hop: PlanHop; jumps: SshDestination[] };
+  chain(ref: SshDestination, trail: string[]): PlanHop[];
+}
+
+function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
+  const yamlHosts = new Map(config.hosts.map((h): [string, HostConfig] => [h.name, h]));
+  const toRef = (jump: string): SshDestination => {
+    const parsed = isDestination(jump) ? parseDestination(jump) : { host: jump };
+    if (parsed === undefined) throw new PlanError(`bad jump "${jump}": expected [user@]host[:port]`);
+    return parsed;
+  };
+  const self: Resolver = {
+    hop(ref) {
+      const yaml = yamlHosts.get(ref.host);
+      const resolved = resolveSshHost(ref.host, ssh);
+      if (
+        yaml?.jump === undefined &&
+        resolved.proxyCommand !== undefined &&
+        resolved.proxyJump.length === 0
+      ) {
+        throw new PlanError(
+          `~/.ssh/config sets ProxyCommand for ${ref.host}, which fwd does not run; use ProxyJump or jump:`,
+        );
+      }
+      const hop: PlanHop = {
+        name: ref.host,
+        hostName: yaml?.host ?? resolved.hostName,
+        port: ref.port ?? yaml?.port ?? resolved.port,
+        user: ref.user ?? yaml?.user ?? resolved.user,
+        identityFiles: yaml?.identityFiles?.map((f) => expandTilde(f, ssh.homeDir)) ?? resolved.identityFiles,
+        transport: yaml?.transport ?? { type: 'tcp' },
+        hostKeys: hostKeyMode(config.defaults, resolved.strictHostKeyChecking),
+        knownHostsFiles: [...resolved.userKnownHostsFiles, ...resolved.globalKnownHostsFiles],
+      };
+      if (resolved.identityAgent !== undefined) hop.agentSocket = resolved.identityAgent;
+      // The YAML entry is more specific than ~/.ssh/config, so its jump: replaces ProxyJump.
+      const jumps = yaml?.jump !== undefined ? yaml.jump.map(toRef) : resolved.proxyJump;
+      return { hop, jumps };
+    },
+    // Like `ProxyJump a,b`: a is reached through its own chain, b through a (b's own ProxyJump is ignored).
+    chain(ref, trail) {
+      if (trail.includes(ref.host)) throw new PlanError(`jump cycle: ${[...trail, ref.host].join(' → ')}`);
+      const [first, ...rest] = self.hop(ref).jumps;
+      if (first === undefined) return [];
+      return [
+        ...self.chain(first, [...trail, ref.host]),
+        self.hop(first).hop,
+        ...rest.map((r) => self.hop(r).hop),
+      ];
+    },
+  };
+  return self;
+}
+
+/**
+ * Resolves a loaded config against ~/.ssh/config into a plan: one `PlanHost` per host that a tunnel
+ * uses, with user, port, keys, agent, known_hosts, host key mode and jump chain settled. Fields of
+ * a `hosts:` entry override ~/.ssh/config; a host without `host:` takes its HostName or its name.
+ * Reads ssh config files; no network.
+ *
+ * @example
+ * const { plan, problems } = buildPlan(config, { homeDir: os.homedir(), user: os.userInfo().username, env: process.env });
+ */
+export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanResult {
+  const resolve = resolver(config, ssh);
+  const problems: ConfigProblem[] = [];
+  const hosts = new Map<string, PlanHost>();
+  for (const tunnel of config.tunnels) {
+    if (hosts.has(tunnel.host)) continue;
+    const yaml = config.hosts.find((h) => h.name === tunnel.host);
+    try {
+      const { hop } = resolve.hop({ host: tunnel.host });
+      const jumpChain = resolve.chain({ host: tunnel.host }, []);
+      hosts.set(tunnel.host, {
+        ...hop,
+        jumpChain,
+        keepaliveMs: config.defaults.keepaliveMs,
+        reconnect: config.defaults.reconnect,
+      });
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      const where = yaml ?? tunnel;
+      const path = yaml ? `hosts.${yaml.name}` : `tunnels.${tunnel.name}.host`;
+      problems.push({
+        file: config.file,
+        ...where.position,
+        path,
+        message: error.message.replace(/^ssh config: /, ''),
+      });
+    }
+  }
+  if (problems.length > 0) return { problems };
+  const tunnels = config.tunnels.map((t): PlanTunnel => {
+    const out: PlanTunnel = { name: t.name, host: t.host, forwards: t.forwards };
+    if (t.slurm !== undefined) out.slurm = t.slurm;
+    if (t.ready !== undefined) out.ready = t.ready;
+    if (t.via !== undefined) out.via = t.via;
+    return out;
+  });
+  return { plan: { hosts: [...hosts.values()], tunnels }, problems };
+}
+
+/** The arguments of an OpenSSH-style one-off: `fwd -L .. -R .. -D .. [-J jump] [-p port] [-i key] [user@]host`. */
+export interface OneOffArgs {
+  destination: string;
+  port?: number;
+  identityFile?: string;
+  jump?: string;
+  local: string[];
+  remote: string[];
+  dynamic: string[];
+}
+
+/**
+ * Builds the same kind of plan as `buildPlan` from one-off command-line arguments, with the
+ * defaults of tunnels.yaml (bind 127.0.0.1, keepalive 15s, reconnect 250ms..30s).
+ *
+ * @example planFromArgs({ destination: 'alice@login', local: ['8080:localhost:9990'], remote: [], dynamic: [] }, sshOptions)
+ */
+export function planFromArgs(args: OneOffArgs, ssh: SshConfigOptions): PlanResult {
+  const file = 'command line';
+  const problems: ConfigProblem[] = [];
+  const at = { line: 0, col: 0 };
+  const destination = parseDestination(args.destination);
+  if (destination === undefined) {
+    return {
+      problems: [{ file, ...at, path: 'destination', message: `bad destination "${args.destination}"` }],
+    };
+  }
+  const bind = '127.0.0.1';
+  const forwards: ParsedForward[] = [];
+  const flags: [ForwardFlag, string, string[]][] = [
+    ['local', '-L', args.local],
+    ['remote', '-R', args.remote],
+    ['dynamic', '-D', args.dynamic],
+  ];
+  for (const [flag, option, specs] of flags) {
+    for (const spec of specs) {
+      const parsed = parseForward(flag, spec);
+      if (!parsed.ok)
+        problems.push({ file, ...at, path: option, message: `bad forward "${spec}": ${parsed.error}` });
+      else if (parsed.value.kind === 'remote-dynamic') {
+        problems.push({
+          file,
+          ...at,
+          path: option,
+          message: `bad forward "${spec}": a reverse SOCKS proxy is not supported`,
+        });
+      } else {
+        const f = parsed.value;
+        if ((f.kind === 'local' || f.kind === 'dynamic') && 'port' in f.bind && f.bind.host === undefined)
+          f.bind = { host: bind, port: f.bind.port };
+        forwards.push(f);
+      }
+    }
+  }
+  if (forwards.length === 0 && problems.length === 0) {
+    problems.push({ file, ...at, path: '', message: 'nothing to forward: give at least one -L, -R or -D' });
+  }
+  if (problems.length > 0) return { problems };
+  const host: HostConfig = { name: destination.host, position: at };
+  const port = args.port ?? destination.port;
+  if (port !== undefined) host.port = port;
+  if (destination.user !== undefined) host.user = destination.user;
+  if (args.identityFile !== undefined) host.identityFiles = [args.identityFile];
+  if (args.jump !== undefined) host.jump = args.jump.split(',').map((j) => j.trim());
+  const config: TunnelsConfig = {
+    file,
+    defaults: { keepaliveMs: 15_000, reconnect: { initialMs: 250, maxMs: 30_000 }, bind },
+    hosts: [host],
+    tunnels: [{ name: destination.host, position: at, host: destination.host, forwards }],
+  };
+  return buildPlan(config, ssh);
+}

@@ -1,0 +1,244 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import { DURATION_HINT, DURATION_PATTERN } from './duration.js';
+
+/** How unknown host keys are treated; there is deliberately no "accept anything". */
+export type HostKeyMode = 'strict' | 'accept-new';
+
+/** `defaults:` as written in tunnels.yaml. */
+export interface DefaultsEntry {
+  keepalive?: string;
+  reconnect?: { initial?: string; max?: string };
+  hostKeys?: HostKeyMode;
+  bind?: string;
+}
+
+/** `transport:` of a host: plain TCP (the default) or SSH carried over a websocket relay. */
+export type TransportEntry =
+  | { type: 'tcp' }
+  | {
+      type: 'websocket';
+      url: string;
+      token?: string;
+      headers?: Record<string, string>;
+      ca?: string;
+      rejectUnauthorized?: boolean;
+    };
+
+/** One entry of `hosts:`. */
+export interface HostEntry {
+  host?: string;
+  user?: string;
+  port?: number;
+  identityFile?: string | string[];
+  jump?: string | string[];
+  transport?: TransportEntry;
+}
+
+/** `slurm.submit:` — an sbatch script or a `--wrap` command. */
+export interface SlurmSubmitEntry {
+  script?: string;
+  wrap?: string;
+  args?: string[];
+  cancelOnExit?: boolean;
+}
+
+/** `slurm:` of a tunnel: attach to a job by id or name, or submit one. */
+export interface SlurmEntry {
+  job?: number | string;
+  name?: string;
+  submit?: SlurmSubmitEntry;
+  timeout?: string;
+}
+
+/** `ready:` — when a tunnel counts as up. */
+export type ReadyEntry = { http: string } | { tcp: true };
+
+/** One entry of `tunnels:`. */
+export interface TunnelEntry {
+  host: string;
+  local?: string | string[];
+  remote?: string | string[];
+  dynamic?: number | string | (number | string)[];
+  slurm?: SlurmEntry;
+  ready?: ReadyEntry;
+  via?: 'login' | 'node';
+}
+
+/** A whole tunnels.yaml, as written (before defaults, parsing and cross-checks). */
+export interface TunnelsFile {
+  version: 1;
+  defaults?: DefaultsEntry;
+  hosts?: Record<string, HostEntry>;
+  tunnels: Record<string, TunnelEntry>;
+}
+
+/** Names of hosts and tunnels. */
+export const NAME_PATTERN: string = '^[a-z0-9-]+$';
+
+const duration = (description: string) =>
+  Type.String({
+    description,
+    pattern: DURATION_PATTERN,
+    patternErrorMessage: DURATION_HINT,
+    errorMessage: DURATION_HINT,
+  });
+const forwards = (flag: string, example: string) => {
+  const hint = `expected an OpenSSH ${flag} forward like ${example}, or a list of them`;
+  return Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, errorMessage: hint })], {
+    description: `OpenSSH ${flag} syntax, one string or a list`,
+    errorMessage: hint,
+  });
+};
+const named = <T extends TSchema>(entry: T, what: string) =>
+  Type.Record(Type.String({ pattern: NAME_PATTERN }), entry, {
+    additionalProperties: false,
+    description: `${what} by name (lowercase letters, digits and -)`,
+  });
+const strict = { additionalProperties: false } as const;
+const stringOrList = (description: string) =>
+  Type.Union([Type.String(), Type.Array(Type.String())], { description });
+
+const defaults = Type.Object(
+  {
+    keepalive: Type.Optional(
+      duration('SSH keepalive interval; 3 missed replies mean the connection is dead'),
+    ),
+    reconnect: Type.Optional(
+      Type.Object(
+        {
+          initial: Type.Optional(duration('first retry delay')),
+          max: Type.Optional(duration('longest retry delay')),
+        },
+        { ...strict, description: 'exponential backoff with jitter' },
+      ),
+    ),
+    hostKeys: Type.Optional(
+      Type.Union([Type.Literal('strict'), Type.Literal('accept-new')], {
+        errorMessage: 'expected strict or accept-new',
+      }),
+    ),
+    bind: Type.Optional(Type.String({ description: 'default local bind address (127.0.0.1)' })),
+  },
+  strict,
+);
+
+const transport = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('tcp') }, strict),
+    Type.Object(
+      {
+        type: Type.Literal('websocket'),
+        url: Type.String({ pattern: '^wss?://', patternErrorMessage: 'expected a ws:// or wss:// URL' }),
+        token: Type.Optional(
+          Type.String({ description: 'bearer token for the relay; write it as an environment reference' }),
+        ),
+        headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+        ca: Type.Optional(
+          Type.String({ description: 'PEM file of the CA that signed the relay certificate' }),
+        ),
+        rejectUnauthorized: Type.Optional(Type.Boolean()),
+      },
+      strict,
+    ),
+  ],
+  { description: 'how to reach the SSH server; default is TCP to host:port' },
+);
+
+const host = Type.Object(
+  {
+    host: Type.Optional(Type.String({ description: 'host name or address; else ~/.ssh/config HostName' })),
+    user: Type.Optional(Type.String()),
+    port: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'expected a port number 1-65535' }),
+    ),
+    identityFile: Type.Optional(stringOrList('private key file(s); else ssh-agent, else ~/.ssh defaults')),
+    jump: Type.Optional(stringOrList('ProxyJump: hosts here or in ~/.ssh/config, outermost first')),
+    transport: Type.Optional(transport),
+  },
+  strict,
+);
+
+const slurm = Type.Object(
+  {
+    job: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+(_[0-9]+)?$' })], {
+        errorMessage: 'expected a Slurm job id like 4242',
+      }),
+    ),
+    name: Type.Optional(Type.String({ description: 'newest RUNNING job of mine with this name' })),
+    submit: Type.Optional(
+      Type.Object(
+        {
+          script: Type.Optional(Type.String()),
+          wrap: Type.Optional(Type.String()),
+          args: Type.Optional(Type.Array(Type.String())),
+          cancelOnExit: Type.Optional(Type.Boolean()),
+        },
+        strict,
+      ),
+    ),
+    timeout: Type.Optional(duration('how long to wait for the job to be RUNNING')),
+  },
+  strict,
+);
+
+const tunnel = Type.Object(
+  {
+    host: Type.String({ description: 'a name from hosts: or a Host of ~/.ssh/config' }),
+    local: Type.Optional(forwards('-L', '8888:localhost:8888')),
+    remote: Type.Optional(forwards('-R', '0:localhost:3000')),
+    dynamic: Type.Optional(
+      Type.Union([Type.Integer(), Type.String(), Type.Array(Type.Union([Type.Integer(), Type.String()]))], {
+        description: 'OpenSSH -D syntax: [bind_address:]port, or a list',
+        errorMessage: 'expected a SOCKS port like 1080 or 127.0.0.1:1080, or a list of them',
+      }),
+    ),
+    slurm: Type.Optional(slurm),
+    ready: Type.Optional(
+      Type.Union(
+        [Type.Object({ http: Type.String() }, strict), Type.Object({ tcp: Type.Literal(true) }, strict)],
+        {
+          errorMessage: 'expected { http: /path } or { tcp: true }',
+        },
+      ),
+    ),
+    via: Type.Optional(
+      Type.Union([Type.Literal('login'), Type.Literal('node')], { errorMessage: 'expected login or node' }),
+    ),
+  },
+  strict,
+);
+
+const tunnelsFile = Type.Object(
+  {
+    version: Type.Literal(1, { errorMessage: 'expected version: 1' }),
+    defaults: Type.Optional(defaults),
+    hosts: Type.Optional(named(host, 'SSH hosts')),
+    tunnels: named(tunnel, 'tunnels'),
+  },
+  { ...strict, title: 'fwd tunnels.yaml' },
+);
+
+// Compile-time proof that the hand-written types above (needed for isolatedDeclarations) and the
+// schema describe the same thing; a mismatch makes this line a type error.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const typesMatchSchema: Same<Static<typeof tunnelsFile>, TunnelsFile> = true;
+void typesMatchSchema;
+
+/** The schema object the validator interprets (a plain JSON Schema; see `tunnelsJsonSchema`). */
+export const tunnelsFileSchema: TSchema = tunnelsFile;
+
+/**
+ * The JSON Schema of tunnels.yaml (draft 2020-12), for editors and `fwd schema`. It is the very
+ * object the loader validates with, plus `$schema`.
+ *
+ * @example
+ * // yaml-language-server: $schema=./node_modules/@fwd/cli/schema/tunnels.schema.json
+ * JSON.stringify(tunnelsJsonSchema(), null, 2)
+ */
+export function tunnelsJsonSchema(): object {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    ...(JSON.parse(JSON.stringify(tunnelsFile)) as object),
+  };
+}
