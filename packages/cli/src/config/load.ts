@@ -70,7 +70,8 @@ export function loadConfig(text: string, fileName: string, env: Env, options: Lo
     return { problems: sortProblems(problems) };
 
   const file = value as TunnelsFile;
-  const report = (path: PathSegment[], message: string) => problems.push(problemAt(source, path, message));
+  const report = (path: PathSegment[], message: string, atKey = false) =>
+    problems.push((atKey ? problemAtKey : problemAt)(source, path, message));
   const { config, forwardPaths, slurmDeclared } = normalizeFile(file, {
     file: fileName,
     // A path is trustworthy when nothing at or under it is wrong and no enclosing value has the wrong type.

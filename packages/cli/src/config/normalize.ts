@@ -62,7 +62,8 @@ export interface NormalizeContext {
   /** True when the schema found nothing wrong at or below `path` (so its type can be trusted). */
   clean(path: PathSegment[]): boolean;
   keyPosition(path: PathSegment[]): SourcePosition;
-  report(path: PathSegment[], message: string): void;
+  /** Reports at the value of `path`, or at its key when `atKey` (for "this entry lacks ..."). */
+  report(path: PathSegment[], message: string, atKey?: boolean): void;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -199,7 +200,7 @@ function normalizeTunnel(
     forwards: normalizeForwards(name, entry, defaults.bind, ctx, paths),
   };
   if (entry.local === undefined && entry.remote === undefined && entry.dynamic === undefined) {
-    ctx.report(['tunnels', name], 'no forwards: add local:, remote: or dynamic:');
+    ctx.report(['tunnels', name], 'no forwards: add local:, remote: or dynamic:', true);
   }
   const slurm = normalizeSlurm(name, entry, ctx);
   if (slurm !== undefined) tunnel.slurm = slurm;

@@ -182,13 +182,17 @@ const slurm = Type.Object(
   strict,
 );
 
+const socksPort = Type.Union([Type.Integer(), Type.String()], {
+  errorMessage: 'expected a SOCKS port like 1080 or 127.0.0.1:1080',
+});
+
 const tunnel = Type.Object(
   {
     host: Type.String({ description: 'a name from hosts: or a Host of ~/.ssh/config' }),
     local: Type.Optional(forwards('-L', '8888:localhost:8888')),
     remote: Type.Optional(forwards('-R', '0:localhost:3000')),
     dynamic: Type.Optional(
-      Type.Union([Type.Integer(), Type.String(), Type.Array(Type.Union([Type.Integer(), Type.String()]))], {
+      Type.Union([Type.Integer(), Type.String(), Type.Array(socksPort, { minItems: 1 })], {
         description: 'OpenSSH -D syntax: [bind_address:]port, or a list',
         errorMessage: 'expected a SOCKS port like 1080 or 127.0.0.1:1080, or a list of them',
       }),

@@ -60,6 +60,12 @@ const NOUN: Record<string, string> = {
   null: 'nothing',
 };
 
+/** How the offending value is named in "got ...". */
+function got(value: unknown): string {
+  if (value === null || value === undefined) return 'the value is empty';
+  return typeof value === 'boolean' ? `got ${value}` : `got ${NOUN[typeOf(value)]}`;
+}
+
 function describe(schema: Schema): string {
   if ('const' in schema) return JSON.stringify(schema.const);
   if (Array.isArray(schema.anyOf)) return (schema.anyOf as Schema[]).map(describe).join(' or ');
@@ -103,8 +109,7 @@ export function validateAgainstSchema(
       else if (s.type === 'boolean' && /^(true|false)$/.test(value)) value = value === 'true';
     }
     if (!typeFits(s, value)) {
-      const got = value === null || value === undefined ? 'the value is empty' : `got ${NOUN[typeOf(value)]}`;
-      return fail(custom ?? `expected ${describe(s)}, ${got}`);
+      return fail(custom ?? `expected ${describe(s)}, ${got(value)}`);
     }
     if ('const' in s && value !== s.const) return fail(custom ?? `expected ${describe(s)}`);
     if (typeof value === 'number') {

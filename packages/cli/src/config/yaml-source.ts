@@ -38,7 +38,8 @@ export interface ScalarVisit {
  */
 export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(shieldBraces(text), { lineCounter, prettyErrors: false, uniqueKeys: true });
+  restoreBraces(doc.contents as Node | null);
   const at = (offset: number): SourcePosition => lineCounter.linePos(offset);
   const syntaxProblems: ConfigProblem[] = [];
   for (const e of [...doc.errors, ...doc.warnings]) {
@@ -98,6 +99,35 @@ export function parseYamlSource(text: string, file: string): YamlSource {
       return doc.toJS({ maxAliasCount: 1000 });
     },
   };
+}
+
+// Stand-ins of equal length for the braces of `{node}` and `${VAR}`, so positions stay exact.
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+
+/**
+ * Lets `[8888:{node}:8888]` and `[${PORT}:x:80]` be written unquoted, as the design shows: inside
+ * `[ ]` YAML would read the braces as a mapping. Braces around a bare word are swapped for private
+ * characters before parsing and restored in every scalar after it.
+ */
+function shieldBraces(text: string): string {
+  return text.replace(/(\$?)\{([A-Za-z_][A-Za-z0-9_]*(?::?-[^{}\s,[\]]*)?)\}/g, `$1${OPEN}$2${CLOSE}`);
+}
+
+function restoreBraces(root: Node | null): void {
+  const restore = (node: unknown): void => {
+    if (isScalar(node) && typeof node.value === 'string' && node.value.includes(OPEN)) {
+      node.value = node.value.replaceAll(OPEN, '{').replaceAll(CLOSE, '}');
+    } else if (isSeq(node)) {
+      for (const item of node.items) restore(item);
+    } else if (isMap(node)) {
+      for (const pair of node.items) {
+        restore(pair.key);
+        restore(pair.value);
+      }
+    }
+  };
+  restore(root);
 }
 
 /** Visits every scalar in value position (never keys), with its path. Aliases are skipped: their anchor is visited. */
