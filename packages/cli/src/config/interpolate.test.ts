@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal ${VAR} text
 import { describe, expect, it } from 'vitest';
 import { interpolate } from './interpolate.js';
 

@@ -150,7 +150,7 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       const where = yaml ?? tunnel;
-      const path = yaml ? `hosts.${yaml.name}` : `tunnels.${tunnel.name}.host`;
+      const path = yaml ? `hosts.${yaml.name}` : `tunnels.${tunnel.name}`;
       problems.push({
         file: config.file,
         ...where.position,

@@ -70,6 +70,7 @@ export function parseDestination(text: string): SshDestination | undefined {
   const out: SshDestination = { host: '' };
   const at = rest.lastIndexOf('@');
   if (at >= 0) {
+    if (at === 0) return undefined;
     out.user = rest.slice(0, at);
     rest = rest.slice(at + 1);
   }

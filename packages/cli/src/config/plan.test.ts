@@ -1,0 +1,210 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describePlan } from './describe-plan.js';
+import { loadConfig } from './load.js';
+import { buildPlan, planFromArgs } from './plan.js';
+import { formatProblem } from './problems.js';
+import { type SshConfigOptions, sshConfigHostNames } from './ssh-config.js';
+
+let home: string;
+let ssh: SshConfigOptions;
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'fwd-plan-'));
+  mkdirSync(join(home, '.ssh'));
+  ssh = { homeDir: home, user: 'alice', env: {} };
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+function plan(yaml: string, sshConfig = '') {
+  writeFileSync(join(home, '.ssh/config'), sshConfig);
+  const loaded = loadConfig(
+    yaml,
+    'tunnels.yaml',
+    { TOKEN: 'tok-SECRET' },
+    { knownSshHosts: sshConfigHostNames(ssh) },
+  );
+  expect(loaded.problems.map(formatProblem)).toEqual([]);
+  if (loaded.config === undefined) throw new Error('no config');
+  return buildPlan(loaded.config, ssh);
+}
+
+describe('buildPlan', () => {
+  it('lets YAML fields override ~/.ssh/config and resolves the jump chain outermost first', () => {
+    const { plan: p, problems } = plan(
+      `version: 1
+defaults: { keepalive: 10s, reconnect: { initial: 1s, max: 1m } }
+hosts:
+  cluster:
+    user: alice2
+    identityFile: ~/.ssh/cluster_key
+    jump: inner
+  inner:
+    host: inner.example
+tunnels:
+  nb: { host: cluster, local: 8888:localhost:8888 }
+  nb2: { host: cluster, remote: 0:localhost:3000 }
+`,
+      `Host cluster
+  HostName login.example.edu
+  User ignored
+  Port 2222
+Host inner
+  HostName ignored.example
+  ProxyJump carol@outer:2200
+Host outer
+  HostName outer.example
+  ProxyJump edge
+`,
+    );
+    expect(problems).toEqual([]);
+    expect(p?.hosts).toHaveLength(1); // one connection per host, shared by its tunnels
+    const host = p?.hosts[0];
+    expect(host).toMatchObject({
+      name: 'cluster',
+      hostName: 'login.example.edu',
+      port: 2222,
+      user: 'alice2',
+      identityFiles: [join(home, '.ssh/cluster_key')],
+      transport: { type: 'tcp' },
+      hostKeys: 'strict',
+      keepaliveMs: 10_000,
+      reconnect: { initialMs: 1000, maxMs: 60_000 },
+    });
+    expect(host?.knownHostsFiles[0]).toBe(join(home, '.ssh/known_hosts'));
+    expect(host?.jumpChain.map((h) => `${h.name}=${h.user}@${h.hostName}:${h.port}`)).toEqual([
+      'edge=alice@edge:22',
+      'outer=carol@outer.example:2200',
+      'inner=alice@inner.example:22',
+    ]);
+    expect(p?.tunnels.map((t) => [t.name, t.host])).toEqual([
+      ['nb', 'cluster'],
+      ['nb2', 'cluster'],
+    ]);
+  });
+
+  it('uses a ~/.ssh/config Host directly, its StrictHostKeyChecking, and the name when no HostName is set', () => {
+    const { plan: p } = plan(
+      'version: 1\ntunnels:\n  a: { host: rackham, local: 8888:localhost:8888 }\n',
+      'Host rackham\n  User bob\n  StrictHostKeyChecking accept-new\n',
+    );
+    expect(p?.hosts[0]).toMatchObject({
+      name: 'rackham',
+      hostName: 'rackham',
+      user: 'bob',
+      hostKeys: 'accept-new',
+    });
+  });
+
+  it('reports a ProxyJump cycle in ~/.ssh/config at the YAML host', () => {
+    const { plan: p, problems } = plan(
+      'version: 1\nhosts:\n  a: {}\ntunnels:\n  t: { host: a, dynamic: 1080 }\n',
+      'Host a\n  ProxyJump b\nHost b\n  ProxyJump a\n',
+    );
+    expect(p).toBeUndefined();
+    expect(problems.map(formatProblem)).toEqual(['tunnels.yaml:3:3  hosts.a: jump cycle: a → b → a']);
+  });
+
+  it('refuses a ProxyCommand it cannot run, unless the YAML gives a jump', () => {
+    const sshConfig = 'Host a b\n  ProxyCommand nc -X connect %h %p\n';
+    const bad = plan('version: 1\ntunnels:\n  t: { host: a, dynamic: 1080 }\n', sshConfig);
+    expect(bad.problems.map(formatProblem)).toEqual([
+      'tunnels.yaml:3:3  tunnels.t: ~/.ssh/config sets ProxyCommand for a, which fwd does not run; use ProxyJump or jump:',
+    ]);
+    const ok = plan(
+      'version: 1\nhosts:\n  a: { jump: gw }\n  gw: {}\ntunnels:\n  t: { host: a, dynamic: 1080 }\n',
+      sshConfig,
+    );
+    expect(ok.problems).toEqual([]);
+  });
+
+  it('describes the plan for fwd check without showing secrets', () => {
+    const { plan: p } = plan(
+      `version: 1
+hosts:
+  relay:
+    host: 10.1.2.3
+    user: alice
+    transport: { type: websocket, url: "wss://relay.example.edu/ssh", token: "\${TOKEN}" }
+tunnels:
+  nb:
+    host: relay
+    local: [8888:localhost:8888, "[::1]:8889:/home/alice/nb.sock"]
+    remote: 0:localhost:3000
+    dynamic: 1080
+  job:
+    host: relay
+    slurm: { name: jupyter, timeout: 10m }
+    local: 7000:{node}:8888
+    ready: { http: /api }
+`,
+    );
+    if (p === undefined) throw new Error('no plan');
+    const text = describePlan(p);
+    expect(text).not.toContain('SECRET');
+    expect(text.split('\n')).toEqual([
+      'relay  alice@10.1.2.3:22',
+      '  transport websocket wss://relay.example.edu/ssh',
+      `  auth     ${['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => join(home, '.ssh', k)).join(', ')}`,
+      '  options  host keys strict, keepalive 15s, reconnect 250ms..30s',
+      'tunnel nb (host relay)',
+      '  local    127.0.0.1:8888 → localhost:8888 (from 10.1.2.3)',
+      '  local    [::1]:8889 → /home/alice/nb.sock (from 10.1.2.3)',
+      '  remote   10.1.2.3 localhost:0 (server picks the port) → localhost:3000',
+      '  dynamic  127.0.0.1:1080 (SOCKS, connections leave from 10.1.2.3)',
+      'tunnel job (host relay)',
+      '  local    127.0.0.1:7000 → {node}:8888 (from 10.1.2.3)',
+      '  slurm    newest running job named jupyter, wait up to 10m',
+      '  ready    when HTTP /api answers',
+    ]);
+  });
+});
+
+describe('planFromArgs', () => {
+  it('builds the same plan shape from OpenSSH-style arguments', () => {
+    writeFileSync(join(home, '.ssh/config'), 'Host login\n  HostName login.example.edu\n  User ignored\n');
+    const { plan: p, problems } = planFromArgs(
+      {
+        destination: 'bob@login',
+        port: 2022,
+        identityFile: '~/.ssh/k',
+        jump: 'gw1,carol@gw2:2200',
+        local: ['8080:localhost:9990'],
+        remote: ['0:localhost:3000'],
+        dynamic: ['1080'],
+      },
+      ssh,
+    );
+    expect(problems).toEqual([]);
+    expect(p?.hosts[0]).toMatchObject({
+      name: 'login',
+      hostName: 'login.example.edu',
+      user: 'bob',
+      port: 2022,
+      identityFiles: [join(home, '.ssh/k')],
+      keepaliveMs: 15_000,
+    });
+    expect(p?.hosts[0]?.jumpChain.map((h) => `${h.user}@${h.hostName}:${h.port}`)).toEqual([
+      'alice@gw1:22',
+      'carol@gw2:2200',
+    ]);
+    expect(p?.tunnels[0]?.forwards.map((f) => f.kind)).toEqual(['local', 'remote', 'dynamic']);
+    expect(p?.tunnels[0]?.forwards[0]?.bind).toEqual({ host: '127.0.0.1', port: 8080 });
+  });
+
+  it('reports bad arguments by flag', () => {
+    const { problems } = planFromArgs(
+      { destination: 'h', local: ['88x8:localhost:8888'], remote: ['8080'], dynamic: [] },
+      ssh,
+    );
+    expect(problems.map(formatProblem)).toEqual([
+      'command line  -L: bad forward "88x8:localhost:8888": port must be a number 0-65535',
+      'command line  -R: bad forward "8080": a reverse SOCKS proxy is not supported',
+    ]);
+    expect(
+      planFromArgs({ destination: 'h', local: [], remote: [], dynamic: [] }, ssh).problems[0]?.message,
+    ).toBe('nothing to forward: give at least one -L, -R or -D');
+  });
+});
