@@ -29,7 +29,7 @@ function checkReferences(config: TunnelsConfig, ctx: CrossCheckContext): void {
   const known = (name: string) => ctx.hostNames.has(name) || (ctx.knownSshHosts?.(name) ?? false);
   const why = 'define it under hosts: or as a Host in ~/.ssh/config';
   for (const tunnel of config.tunnels) {
-    if (tunnel.host !== '' && !known(tunnel.host)) {
+    if (tunnel.host !== '' && !isDestination(tunnel.host) && !known(tunnel.host)) {
       const hint = didYouMean(tunnel.host, ctx.hostNames);
       ctx.report(['tunnels', tunnel.name, 'host'], `unknown host "${tunnel.host}"${hint}; ${why}`);
     }

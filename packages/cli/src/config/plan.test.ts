@@ -98,6 +98,19 @@ Host outer
     });
   });
 
+  it('accepts a plain destination as a tunnel host, like ssh does', () => {
+    const { plan: p } = plan(
+      'version: 1\ntunnels:\n  a: { host: "bob@login.example.org:2200", dynamic: 1080 }\n',
+    );
+    expect(p?.hosts[0]).toMatchObject({
+      name: 'bob@login.example.org:2200',
+      hostName: 'login.example.org',
+      user: 'bob',
+      port: 2200,
+    });
+    expect(p?.tunnels[0]?.host).toBe('bob@login.example.org:2200');
+  });
+
   it('reports a ProxyJump cycle in ~/.ssh/config at the YAML host', () => {
     const { plan: p, problems } = plan(
       'version: 1\nhosts:\n  a: {}\ntunnels:\n  t: { host: a, dynamic: 1080 }\n',

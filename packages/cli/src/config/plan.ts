@@ -68,18 +68,20 @@ function hostKeyMode(defaults: ConfigDefaults, strict: string | undefined): Host
 }
 
 interface Resolver {
+  /** A name, or a `[user@]host[:port]` destination. */
+  ref(text: string): SshDestination;
   hop(ref: SshDestination): { hop: PlanHop; jumps: SshDestination[] };
   chain(ref: SshDestination, trail: string[]): PlanHop[];
 }
 
 function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
   const yamlHosts = new Map(config.hosts.map((h): [string, HostConfig] => [h.name, h]));
-  const toRef = (jump: string): SshDestination => {
-    const parsed = isDestination(jump) ? parseDestination(jump) : { host: jump };
-    if (parsed === undefined) throw new PlanError(`bad jump "${jump}": expected [user@]host[:port]`);
-    return parsed;
-  };
   const self: Resolver = {
+    ref(text) {
+      const parsed = isDestination(text) ? parseDestination(text) : { host: text };
+      if (parsed === undefined) throw new PlanError(`bad destination "${text}": expected [user@]host[:port]`);
+      return parsed;
+    },
     hop(ref) {
       const yaml = yamlHosts.get(ref.host);
       const resolved = resolveSshHost(ref.host, ssh);
@@ -104,7 +106,7 @@ function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
       };
       if (resolved.identityAgent !== undefined) hop.agentSocket = resolved.identityAgent;
       // The YAML entry is more specific than ~/.ssh/config, so its jump: replaces ProxyJump.
-      const jumps = yaml?.jump !== undefined ? yaml.jump.map(toRef) : resolved.proxyJump;
+      const jumps = yaml?.jump !== undefined ? yaml.jump.map(self.ref) : resolved.proxyJump;
       return { hop, jumps };
     },
     // Like `ProxyJump a,b`: a is reached through its own chain, b through a (b's own ProxyJump is ignored).
@@ -139,8 +141,10 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
     if (hosts.has(tunnel.host)) continue;
     const yaml = config.hosts.find((h) => h.name === tunnel.host);
     try {
-      const { hop } = resolve.hop({ host: tunnel.host });
-      const jumpChain = resolve.chain({ host: tunnel.host }, []);
+      const ref = resolve.ref(tunnel.host);
+      // Named as the tunnel refers to it, even when that is a destination like alice@gw:2222.
+      const hop = { ...resolve.hop(ref).hop, name: tunnel.host };
+      const jumpChain = resolve.chain(ref, []);
       hosts.set(tunnel.host, {
         ...hop,
         jumpChain,

@@ -188,7 +188,7 @@ const socksPort = Type.Union([Type.Integer(), Type.String()], {
 
 const tunnel = Type.Object(
   {
-    host: Type.String({ description: 'a name from hosts: or a Host of ~/.ssh/config' }),
+    host: Type.String({ description: 'a name from hosts:, a Host of ~/.ssh/config, or [user@]host[:port]' }),
     local: Type.Optional(forwards('-L', '8888:localhost:8888')),
     remote: Type.Optional(forwards('-R', '0:localhost:3000')),
     dynamic: Type.Optional(
