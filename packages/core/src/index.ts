@@ -1,8 +1,16 @@
 export type { AuthOptions, KeyboardInteractiveRequest, PrivateKeySource } from './auth.js';
+export { type BackoffOptions, backoffDelay } from './backoff.js';
 export { nativeCryptoAvailable } from './binding.js';
 export type { BindAddress, ChannelOpener, ForwardTarget, SocketPath, TcpAddress } from './endpoints.js';
 export { formatEndpoint, isSocketPath } from './endpoints.js';
 export { ERROR_CODES, FwdError, type FwdErrorCode, isFwdError } from './errors.js';
+export {
+  HostConnection,
+  type HostConnectionEvents,
+  type HostSpec,
+  type HostState,
+  type HostStatus,
+} from './host-connection.js';
 export { type HostKeyMode, type HostKeyPolicy, type KnownHostsOptions, knownHosts } from './host-keys.js';
 export { fingerprint, knownHostsName } from './known-hosts-file.js';
 export {
@@ -26,5 +34,19 @@ export {
   type SessionEvents,
   SshSession,
 } from './ssh-session.js';
+export {
+  openTunnels,
+  Supervisor,
+  type SupervisorEvents,
+  type SupervisorOptions,
+  type SupervisorSpec,
+} from './supervisor.js';
 export { type TcpTransportOptions, tcpTransport } from './tcp-transport.js';
 export type { Transport } from './transport.js';
+export type {
+  ForwardSpec,
+  ForwardStatus,
+  TunnelSpec,
+  TunnelState,
+  TunnelStatus,
+} from './tunnel-runtime.js';

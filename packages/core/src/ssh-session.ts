@@ -203,6 +203,35 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
     };
   }
 
+  /**
+   * Sends a keepalive now; resolves true if the server answers within `timeoutMs`. Used after a
+   * suspected sleep or network change, when waiting for the regular keepalive would take too long.
+   * A session that does not answer is closed with KEEPALIVE_TIMEOUT.
+   */
+  probe(timeoutMs: number): Promise<boolean> {
+    if (!this.alive) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#closeReason ??= new FwdError(
+          'KEEPALIVE_TIMEOUT',
+          `${this.where} did not answer a probe in ${timeoutMs} ms`,
+        );
+        this.#client.destroy();
+        resolve(false);
+      }, timeoutMs);
+      // ssh2 has no public ping: queue a reply callback and send keepalive@openssh.com, as its own keepalive does.
+      const internals = this.#client as unknown as {
+        _callbacks: Array<(err?: unknown) => void>;
+        _protocol: { ping(): void };
+      };
+      internals._callbacks.push((err?: unknown) => {
+        clearTimeout(timer);
+        resolve(!(err instanceof Error));
+      });
+      internals._protocol.ping();
+    });
+  }
+
   /** Runs a command on the server (used for Slurm); output is capped, never streamed. */
   exec(command: string, options: RunCommandOptions = {}): Promise<CommandResult> {
     return runCommand(this.#client, this.where, command, options);

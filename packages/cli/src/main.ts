@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { type CliIO, complain, EXIT } from './io.js';
+
+// Commands are imported lazily: `fwd --version` must not pay for ssh2, yaml or ws.
+
+const io: CliIO = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case '--version':
+    case '-V':
+    case 'version': {
+      const { version } = await import('./version.js');
+      io.stdout.write(`fwd ${version()}\n`);
+      return EXIT.ok;
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help': {
+      const { printHelp } = await import('./commands/help.js');
+      return printHelp(io, first === 'help' ? rest[0] : undefined);
+    }
+    case 'up':
+      return (await import('./commands/up.js')).upCommand(rest, io);
+    case 'check':
+      return (await import('./commands/check.js')).checkCommand(rest, io);
+    case 'schema':
+      return (await import('./commands/schema.js')).schemaCommand(rest, io);
+    default:
+      if (first.startsWith('-')) return (await import('./commands/oneoff.js')).oneoffCommand(argv, io);
+      complain(io, `unknown command "${first}"; see fwd --help`);
+      return EXIT.usage;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    complain(io, `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = EXIT.failure;
+  },
+);

@@ -1,0 +1,26 @@
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 1536 → "1.5 KiB": three significant figures at most, binary units like ls -h. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const text = unit === 0 ? String(value) : value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  return `${text} ${UNITS[unit]}`;
+}
+
+/** Seconds until `at` as "in 2.1s"; undefined when not in the future. */
+export function formatRetry(at: number | undefined, now: number): string | undefined {
+  if (at === undefined || at <= now) return undefined;
+  const s = (at - now) / 1000;
+  return s < 10 ? `in ${s.toFixed(1)}s` : `in ${Math.round(s)}s`;
+}
+
+/** Cuts `text` to `width` columns with an ellipsis. */
+export function truncate(text: string, width: number): string {
+  if (width <= 1) return text.slice(0, Math.max(0, width));
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}

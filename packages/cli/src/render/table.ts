@@ -1,0 +1,142 @@
+import type { HostStatus, TunnelState, TunnelStatus } from '@fwd/core';
+import { formatBytes, formatRetry, truncate } from './format.js';
+import type { Renderer } from './renderer.js';
+
+export interface TableOptions {
+  color: boolean;
+  /** Terminal width; lines are cut to it so redraws can count lines. */
+  columns: () => number;
+  now?: () => number;
+}
+
+const STATE_COLOR: Record<TunnelState, string> = {
+  connecting: '33',
+  up: '32',
+  reconnecting: '33',
+  failed: '31',
+  stopped: '90',
+};
+
+const HEADERS = ['TUNNEL', 'STATE', 'LISTEN', '', 'TARGET', 'CONN', '↑ SENT', '↓ RECV', 'LAST ERROR'];
+
+/**
+ * The live status table of `fwd up` on a terminal: redrawn in place (one write per frame, no
+ * clear-screen flicker), with full error messages printed once above it when they first appear.
+ */
+export function tableRenderer(out: NodeJS.WritableStream, options: TableOptions): Renderer {
+  const now = options.now ?? Date.now;
+  const tunnels = new Map<string, TunnelStatus>();
+  const hosts = new Map<string, HostStatus>();
+  const announced = new Map<string, string>();
+  let drawnLines = 0;
+  let suspended = false;
+  let scheduled: NodeJS.Immediate | undefined;
+  const paint = (code: string, text: string): string =>
+    options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+
+  const rows = (): string[][] => {
+    const out: string[][] = [];
+    for (const t of tunnels.values()) {
+      const retry =
+        t.state === 'reconnecting' || t.state === 'connecting'
+          ? formatRetry(hosts.get(t.host)?.retryAt, now())
+          : undefined;
+      const state = retry ? `${t.state} (${retry})` : t.state;
+      const error = t.lastError && t.state !== 'up' ? `${t.lastError.code}: ${t.lastError.message}` : '';
+      t.forwards.forEach((f, i) => {
+        const first = i === 0;
+        out.push([
+          first ? t.name : '',
+          first ? state : '',
+          f.listen,
+          f.kind === 'remote' ? '←' : '→',
+          f.target,
+          first ? String(t.connectionsOpen) : '',
+          first ? formatBytes(t.bytesToRemote) : '',
+          first ? formatBytes(t.bytesFromRemote) : '',
+          first ? error : '',
+        ]);
+      });
+    }
+    return out;
+  };
+
+  const frame = (): string[] => {
+    const body = rows();
+    const all = [HEADERS, ...body];
+    const widths = HEADERS.map((_, col) => Math.max(...all.map((r) => (r[col] ?? '').length)));
+    const width = Math.max(20, options.columns() - 1);
+    return all.map((row, index) => {
+      const cells = row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)));
+      let line = truncate(cells.join('  ').trimEnd(), width);
+      if (index === 0) line = paint('1', line);
+      else {
+        const state = row[1] ?? '';
+        const key = state.split(' ')[0] as TunnelState;
+        if (state && STATE_COLOR[key]) line = line.replace(state, paint(STATE_COLOR[key], state));
+      }
+      return line;
+    });
+  };
+
+  const draw = (): void => {
+    scheduled = undefined;
+    if (suspended) return;
+    const lines = frame();
+    const up = drawnLines > 0 ? `\x1b[${drawnLines}A\r` : '';
+    out.write(`${up}\x1b[J${lines.join('\n')}\n`);
+    drawnLines = lines.length;
+  };
+  const schedule = (): void => {
+    scheduled ??= setImmediate(draw);
+  };
+  const printAbove = (text: string): void => {
+    const up = drawnLines > 0 ? `\x1b[${drawnLines}A\r\x1b[J` : '';
+    out.write(`${up}${text}\n`);
+    drawnLines = 0;
+    schedule();
+  };
+
+  return {
+    tunnel(status) {
+      tunnels.set(status.name, status);
+      const error = status.lastError;
+      const key = error ? `${status.state}:${error.code}` : '';
+      if (error && status.state !== 'up' && announced.get(status.name) !== key) {
+        announced.set(status.name, key);
+        const mark = status.state === 'failed' ? paint('31', '✗') : paint('33', '!');
+        printAbove(`${mark} ${status.name}: ${error.message} [${error.code}]`);
+      }
+      if (status.state === 'up') announced.delete(status.name);
+      schedule();
+    },
+    host(status) {
+      hosts.set(status.name, status);
+      schedule();
+    },
+    stats(all) {
+      for (const s of all) tunnels.set(s.name, s);
+      schedule();
+    },
+    note(level, message) {
+      const mark =
+        level === 'error' ? paint('31', '✗') : level === 'warn' ? paint('33', '!') : paint('36', '·');
+      printAbove(`${mark} ${message}`);
+    },
+    suspend() {
+      suspended = true;
+      if (drawnLines > 0) out.write(`\x1b[${drawnLines}A\r\x1b[J`);
+      drawnLines = 0;
+    },
+    resume() {
+      suspended = false;
+      schedule();
+    },
+    finish(all) {
+      if (scheduled) clearImmediate(scheduled);
+      for (const s of all) tunnels.set(s.name, s);
+      suspended = false;
+      draw();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import {
+  type ForwardSpec,
+  FwdError,
+  type HostSpec,
+  knownHosts,
+  type PrivateKeySource,
+  type SupervisorSpec,
+  type Transport,
+  type TunnelSpec,
+} from '@fwd/core';
+import type { Plan, PlanHop, PlanHost } from '../config/index.js';
+import type { Prompter } from '../prompts.js';
+
+export interface SpecContext {
+  prompter: Prompter;
+  /** Shown to the user without stopping the run (a missing key file, ...). */
+  warn: (message: string) => void;
+  /** Builds a non-TCP first hop (websocket relay); absent until that transport is available. */
+  transportFor?: (hop: PlanHop) => Promise<Transport | undefined>;
+}
+
+/**
+ * Turns a resolved plan into what the core supervisor runs: one HostSpec per SSH server (jump
+ * hops included, shared when two chains start alike) and one TunnelSpec per tunnel.
+ */
+export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Promise<SupervisorSpec> {
+  const hosts = new Map<string, HostSpec>();
+  const keyCache = new Map<string, Promise<PrivateKeySource | undefined>>();
+  for (const host of plan.hosts) {
+    const hops: PlanHop[] = [...host.jumpChain, host];
+    let via: string | undefined;
+    for (const [i, hop] of hops.entries()) {
+      const last = i === hops.length - 1;
+      // Jump hops are named by their chain so that "a → b" via a is not confused with b reached directly.
+      const name = last
+        ? host.name
+        : hops
+            .slice(0, i + 1)
+            .map((h) => h.name)
+            .join(' → ');
+      if (!hosts.has(name)) hosts.set(name, await hostSpec(name, hop, host, via, i === 0, ctx, keyCache));
+      via = name;
+    }
+  }
+  const tunnels: TunnelSpec[] = plan.tunnels.map((t) => ({
+    name: t.name,
+    host: t.host,
+    forwards: t.forwards.flatMap((f): ForwardSpec[] => {
+      if (f.kind === 'remote-dynamic') return [];
+      if (f.kind === 'dynamic') return [{ kind: 'dynamic', bind: f.bind }];
+      return [{ kind: f.kind, bind: f.bind, target: f.target }];
+    }),
+  }));
+  return { hosts: [...hosts.values()], tunnels };
+}
+
+async function hostSpec(
+  name: string,
+  hop: PlanHop,
+  host: PlanHost,
+  via: string | undefined,
+  firstHop: boolean,
+  ctx: SpecContext,
+  keyCache: Map<string, Promise<PrivateKeySource | undefined>>,
+): Promise<HostSpec> {
+  const keys = (
+    await Promise.all(
+      hop.identityFiles.map((file) => {
+        let pending = keyCache.get(file);
+        if (!pending) {
+          pending = readKey(file);
+          keyCache.set(file, pending);
+        }
+        return pending;
+      }),
+    )
+  ).filter((k): k is PrivateKeySource => k !== undefined);
+  const where = `${hop.user}@${hop.hostName}${hop.port === 22 ? '' : `:${hop.port}`}`;
+  const { prompter } = ctx;
+  const spec: HostSpec = {
+    name,
+    address: { host: hop.hostName, port: hop.port },
+    session: {
+      username: hop.user,
+      privateKey: keys,
+      passphrase: (label) => prompter.ask(`Enter passphrase for key '${label}': `, { echo: false }),
+      password: () => prompter.ask(`${where}'s password: `, { echo: false }),
+      keyboardInteractive: async (request) => {
+        if (!prompter.interactive) return undefined;
+        const answers: string[] = [];
+        if (request.instructions) ctx.warn(`${where}: ${request.instructions}`);
+        for (const p of request.prompts) {
+          const answer = await prompter.ask(`(${where}) ${p.prompt}`, { echo: p.echo });
+          if (answer === undefined) return undefined;
+          answers.push(answer);
+        }
+        return answers;
+      },
+      hostKeys: knownHosts({ mode: hop.hostKeys, files: hop.knownHostsFiles, globalFiles: [] }),
+      keepaliveMs: host.keepaliveMs,
+      ...(hop.agentSocket ? { agent: hop.agentSocket } : {}),
+    },
+    reconnect: host.reconnect,
+  };
+  if (via !== undefined) spec.via = via;
+  if (firstHop && hop.transport.type !== 'tcp') {
+    const transport = await ctx.transportFor?.(hop);
+    if (!transport) {
+      throw new FwdError(
+        'CONFIG_INVALID',
+        `host ${name}: transport "${hop.transport.type}" is not available in this build`,
+      );
+    }
+    spec.transport = transport;
+  }
+  return spec;
+}
+
+async function readKey(file: string): Promise<PrivateKeySource | undefined> {
+  try {
+    return { key: await readFile(file), label: file };
+  } catch (err) {
+    // OpenSSH skips default identity files that do not exist; so do we.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new FwdError('CONFIG_INVALID', `cannot read identity file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}

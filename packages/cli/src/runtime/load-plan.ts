@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import {
+  buildPlan,
+  type ConfigProblem,
+  formatProblem,
+  loadConfig,
+  type Plan,
+  type SshConfigOptions,
+  sshConfigHostNames,
+} from '../config/index.js';
+import type { CliIO } from '../io.js';
+
+/** ~/.ssh/config settings for this process: $HOME and the local user, as OpenSSH uses them. */
+export function sshOptionsFor(io: CliIO, configPath?: string): SshConfigOptions {
+  const options: SshConfigOptions = {
+    homeDir: io.env.HOME ?? homedir(),
+    user: userInfo().username,
+    env: io.env,
+  };
+  if (configPath !== undefined) options.configPath = resolve(io.cwd, configPath);
+  return options;
+}
+
+export type PlanOutcome = { plan: Plan } | { problems: string[] };
+
+/**
+ * Reads tunnels.yaml, validates it and resolves every host through ~/.ssh/config. Touches no
+ * network. Problems come back formatted (`file:line:col  path: message`), all of them at once.
+ */
+export async function loadPlanFromFile(
+  file: string,
+  io: CliIO,
+  options: { only?: string[]; sshConfig?: string } = {},
+): Promise<PlanOutcome> {
+  let text: string;
+  try {
+    text = await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    const hint =
+      code === 'ENOENT' && file === 'tunnels.yaml' ? ' (give a file: fwd up path/to/tunnels.yaml)' : '';
+    return { problems: [`${file}: ${why}${hint}`] };
+  }
+  const ssh = sshOptionsFor(io, options.sshConfig);
+  const loaded = loadConfig(text, file, io.env, { knownSshHosts: sshConfigHostNames(ssh) });
+  if (!loaded.config) return { problems: loaded.problems.map(formatProblem) };
+  let config = loaded.config;
+  if (options.only) {
+    const names = new Set(config.tunnels.map((t) => t.name));
+    const unknown = options.only.filter((n) => !names.has(n));
+    if (unknown.length > 0) {
+      return { problems: [`--only: no tunnel named ${unknown.map((n) => `"${n}"`).join(', ')} in ${file}`] };
+    }
+    const wanted = new Set(options.only);
+    config = { ...config, tunnels: config.tunnels.filter((t) => wanted.has(t.name)) };
+  }
+  const planned = buildPlan(config, ssh);
+  if (!planned.plan) return { problems: planned.problems.map(formatProblem) };
+  return { plan: planned.plan };
+}
+
+export type { ConfigProblem };

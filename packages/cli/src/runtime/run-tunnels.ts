@@ -1,0 +1,82 @@
+import { FwdError, nativeCryptoAvailable, openTunnels, type TunnelStatus } from '@fwd/core';
+import type { Plan } from '../config/index.js';
+import { type CliIO, complain, EXIT, isTTY } from '../io.js';
+import { terminalPrompter } from '../prompts.js';
+import { ndjsonRenderer } from '../render/ndjson.js';
+import type { Renderer } from '../render/renderer.js';
+import { tableRenderer } from '../render/table.js';
+import { exitCodeFor, interruptSignal } from '../signals.js';
+import { supervisorSpecFromPlan } from './host-specs.js';
+
+export interface RunOptions {
+  /** NDJSON even on a terminal. */
+  json: boolean;
+}
+
+/**
+ * Runs a plan until Ctrl-C / SIGTERM, or until every tunnel has failed. Exit codes: 130 after
+ * Ctrl-C, 0 after SIGTERM, 1 when all tunnels failed, 2 when the plan cannot even start.
+ */
+export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Promise<number> {
+  const interrupt = interruptSignal();
+  try {
+    const live = !options.json && isTTY(io.stdout);
+    const stdout = io.stdout as NodeJS.WriteStream;
+    const renderer: Renderer = live
+      ? tableRenderer(io.stdout, {
+          color: io.env.NO_COLOR === undefined,
+          columns: () => stdout.columns ?? 120,
+        })
+      : ndjsonRenderer(io.stdout);
+    const prompter = terminalPrompter(io.stdin, io.stderr, {
+      before: () => renderer.suspend(),
+      after: () => renderer.resume(),
+    });
+    if (!nativeCryptoAvailable()) {
+      renderer.note(
+        'warn',
+        'ssh2 native crypto binding missing: throughput will be >10× lower (rebuild with npm ci)',
+      );
+    }
+    let spec: Awaited<ReturnType<typeof supervisorSpecFromPlan>>;
+    try {
+      spec = await supervisorSpecFromPlan(plan, { prompter, warn: (m) => renderer.note('warn', m) });
+    } catch (err) {
+      complain(io, err instanceof Error ? err.message : String(err));
+      return EXIT.usage;
+    }
+    const supervisor = await openTunnels(spec, {
+      signal: interrupt.signal,
+      statsIntervalMs: live ? 1_000 : 10_000,
+    });
+    supervisor.on('tunnel', (s) => renderer.tunnel(s));
+    supervisor.on('host', (h) => renderer.host(h));
+    supervisor.on('stats', (all) => renderer.stats(all));
+    for (const status of supervisor.snapshot()) renderer.tunnel(status);
+
+    const allFailed = (all: TunnelStatus[]): boolean =>
+      all.length > 0 && all.every((t) => t.state === 'failed');
+    await new Promise<void>((resolve) => {
+      if (interrupt.signal.aborted || allFailed(supervisor.snapshot())) return resolve();
+      interrupt.signal.addEventListener('abort', () => resolve(), { once: true });
+      supervisor.on('tunnel', () => {
+        if (allFailed(supervisor.snapshot())) resolve();
+      });
+    });
+    const failed = allFailed(supervisor.snapshot());
+    if (interrupt.received())
+      renderer.note('info', `${interrupt.received()}: closing listeners and sessions`);
+    await supervisor.close();
+    renderer.finish(supervisor.snapshot());
+    if (failed) complain(io, 'every tunnel failed');
+    return exitCodeFor(interrupt.received(), failed);
+  } catch (err) {
+    if (err instanceof FwdError) {
+      complain(io, `${err.message} [${err.code}]`);
+      return EXIT.failure;
+    }
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
+}
