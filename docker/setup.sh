@@ -9,6 +9,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
+# Host tools the tests use: ssh-agent/ssh-keygen (auth tests), tmux (terminal test).
+command -v ssh-agent >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   as_root apt-get update -qq
@@ -49,7 +52,11 @@ build() {
     return 0
   fi
   log "building $tag"
-  docker build -q --label "fwd.context=$sum" -t "$tag" "$dir" >/dev/null
+  # The legacy builder warns on every build; show its output only when the build fails.
+  if ! out=$(docker build --label "fwd.context=$sum" -t "$tag" "$dir" 2>&1); then
+    printf '%s\n' "$out" >&2
+    exit 1
+  fi
 }
 for dir in "$here"/*/; do
   name=$(basename "$dir")
