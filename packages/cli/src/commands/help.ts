@@ -32,6 +32,7 @@ state change, and periodic stats.
 Options:
   --only a,b     bring up only these tunnels
   --json         NDJSON output even on a terminal
+  --stats-interval 10s   how often stats events are printed (NDJSON) or the table refreshes
   -F FILE        ssh config file instead of ~/.ssh/config
 
 Examples:

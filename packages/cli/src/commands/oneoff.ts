@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util';
 import { formatProblem, planFromArgs } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { sshOptionsFor } from '../runtime/load-plan.js';
-import { runTunnels } from '../runtime/run-tunnels.js';
+import { type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
 import { helpFor } from './help.js';
+import { OUTPUT_FLAGS, runOptionsFrom } from './output-flags.js';
 
 // `-o Key=Value` options fwd understands, as ~/.ssh/config keywords (OpenSSH reads them the same way).
 const SUPPORTED_OPTIONS = new Set([
@@ -87,7 +88,14 @@ export async function oneoffCommand(argv: string[], io: CliIO): Promise<number> 
     for (const p of planned.problems) io.stderr.write(`${formatProblem(p)}\n`);
     return EXIT.usage;
   }
-  return runTunnels(planned.plan, io, { json: values.json === true });
+  let run: RunOptions;
+  try {
+    run = runOptionsFrom(values);
+  } catch (err) {
+    complain(io, (err as Error).message);
+    return EXIT.usage;
+  }
+  return runTunnels(planned.plan, io, run);
 }
 
 function parse(argv: string[]) {
@@ -105,7 +113,7 @@ function parse(argv: string[]) {
       'ssh-config': { type: 'string', short: 'F' },
       // Accepted for muscle memory: fwd never runs a remote command, so -N is always on.
       N: { type: 'boolean', short: 'N' },
-      json: { type: 'boolean' },
+      ...OUTPUT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
-import { runTunnels } from '../runtime/run-tunnels.js';
+import { type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
 import { helpFor } from './help.js';
+import { OUTPUT_FLAGS, runOptionsFrom } from './output-flags.js';
 
 /** `fwd up [tunnels.yaml] [--only a,b] [--json]`: bring every tunnel up and keep it up. */
 export async function upCommand(argv: string[], io: CliIO): Promise<number> {
@@ -35,7 +36,14 @@ export async function upCommand(argv: string[], io: CliIO): Promise<number> {
     for (const p of outcome.problems) io.stderr.write(`${p}\n`);
     return EXIT.usage;
   }
-  return runTunnels(outcome.plan, io, { json: values.json === true });
+  let run: RunOptions;
+  try {
+    run = runOptionsFrom(values);
+  } catch (err) {
+    complain(io, (err as Error).message);
+    return EXIT.usage;
+  }
+  return runTunnels(outcome.plan, io, run);
 }
 
 function parse(argv: string[]) {
@@ -44,7 +52,7 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       only: { type: 'string' },
-      json: { type: 'boolean' },
+      ...OUTPUT_FLAGS,
       'ssh-config': { type: 'string', short: 'F' },
       help: { type: 'boolean', short: 'h' },
     },

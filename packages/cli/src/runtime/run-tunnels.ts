@@ -11,6 +11,8 @@ import { supervisorSpecFromPlan } from './host-specs.js';
 export interface RunOptions {
   /** NDJSON even on a terminal. */
   json: boolean;
+  /** Period of stats events/redraws; default 1 s on a terminal, 10 s for NDJSON. */
+  statsIntervalMs?: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     }
     const supervisor = await openTunnels(spec, {
       signal: interrupt.signal,
-      statsIntervalMs: live ? 1_000 : 10_000,
+      statsIntervalMs: options.statsIntervalMs ?? (live ? 1_000 : 10_000),
     });
     supervisor.on('tunnel', (s) => renderer.tunnel(s));
     supervisor.on('host', (h) => renderer.host(h));

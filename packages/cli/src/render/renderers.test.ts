@@ -1,0 +1,98 @@
+import { PassThrough } from 'node:stream';
+import type { TunnelStatus } from '@fwd/core';
+import { describe, expect, it } from 'vitest';
+import { ndjsonRenderer } from './ndjson.js';
+import { tableRenderer } from './table.js';
+
+const status = (over: Partial<TunnelStatus> = {}): TunnelStatus => ({
+  name: 'notebook',
+  host: 'cluster',
+  state: 'up',
+  forwards: [{ kind: 'local', listen: '127.0.0.1:8888', target: 'localhost:8888' }],
+  lastError: undefined,
+  since: 0,
+  reconnects: 0,
+  connectionsOpen: 2,
+  connectionsTotal: 5,
+  connectionErrors: 0,
+  bytesToRemote: 2048,
+  bytesFromRemote: 1_048_576,
+  ...over,
+});
+
+const stripAnsi = (text: string): string =>
+  text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]|\\r`, 'g'), '');
+
+function capture(): { out: PassThrough; text: () => string } {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => {
+    text += c.toString();
+  });
+  return { out, text: () => text };
+}
+
+describe('ndjson renderer', () => {
+  it('writes one parseable object per line with ts and event', () => {
+    const { out, text } = capture();
+    const r = ndjsonRenderer(out, () => new Date('2026-11-23T12:00:00Z'));
+    r.tunnel(status({ state: 'reconnecting', lastError: { code: 'KEEPALIVE_TIMEOUT', message: 'gone' } }));
+    r.stats([status()]);
+    const lines = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toEqual({
+      ts: '2026-11-23T12:00:00.000Z',
+      event: 'tunnel',
+      tunnel: 'notebook',
+      host: 'cluster',
+      state: 'reconnecting',
+      forwards: [{ kind: 'local', listen: '127.0.0.1:8888', target: 'localhost:8888' }],
+      error: { code: 'KEEPALIVE_TIMEOUT', message: 'gone' },
+    });
+    expect(lines[1]).toMatchObject({
+      event: 'stats',
+      tunnels: [{ tunnel: 'notebook', bytesToRemote: 2048 }],
+    });
+  });
+});
+
+describe('table renderer', () => {
+  it('draws aligned columns and redraws over the previous frame', async () => {
+    const { out, text } = capture();
+    const r = tableRenderer(out, { color: false, columns: () => 120, now: () => 0 });
+    r.tunnel(status());
+    await new Promise((resolve) => setImmediate(resolve));
+    const first = text();
+    expect(first).toContain(
+      'TUNNEL    STATE  LISTEN             TARGET          CONN  ↑ SENT   ↓ RECV   LAST ERROR',
+    );
+    expect(first).toContain('notebook  up     127.0.0.1:8888  →  localhost:8888  2     2.0 KiB  1.0 MiB');
+    r.stats([status({ bytesToRemote: 4096 })]);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Cursor up over the 2 drawn lines, clear to end of screen, draw again.
+    expect(text().slice(first.length).startsWith('\x1b[2A\r\x1b[J')).toBe(true);
+  });
+
+  it('prints a new error once, in full, above the table', async () => {
+    const { out, text } = capture();
+    const r = tableRenderer(out, { color: false, columns: () => 60 });
+    const failing = status({
+      state: 'failed',
+      lastError: { code: 'HOST_KEY_CHANGED', message: 'host key for login changed — possible attack' },
+    });
+    r.tunnel(failing);
+    r.tunnel(failing);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(
+      text().match(/✗ notebook: host key for login changed — possible attack \[HOST_KEY_CHANGED\]/g),
+    ).toHaveLength(1);
+    // Table lines are cut to the terminal width so that redraw line counts stay right.
+    const table = text()
+      .split('\n')
+      .filter((l) => l.includes('TUNNEL') || l.includes('notebook  failed'));
+    expect(table).toHaveLength(2);
+    for (const line of table) expect(stripAnsi(line).length).toBeLessThanOrEqual(59);
+  });
+});
