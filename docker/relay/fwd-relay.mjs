@@ -1,0 +1,20 @@
+// Entry point of the fwd/relay image: `fwd relay ARGS` from the built fwd tree at $FWD_HOME.
+// SIGTERM/SIGINT drain gracefully (--drain-timeout); a second signal exits at once.
+import { pathToFileURL } from 'node:url';
+
+const home = process.env.FWD_HOME ?? '/opt/fwd';
+const { relayCommand } = await import(pathToFileURL(`${home}/packages/cli/dist/commands/relay.js`).href);
+
+const controller = new AbortController();
+for (const name of ['SIGTERM', 'SIGINT']) {
+  process.on(name, () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  });
+}
+process.exitCode = await relayCommand(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signal: controller.signal,
+});

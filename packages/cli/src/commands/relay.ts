@@ -1,0 +1,212 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { FwdError, isFwdError } from '@fwd/core';
+import {
+  type HostPort,
+  loadTokenFile,
+  parseHostPort,
+  parseTokenList,
+  type Relay,
+  startRelay,
+} from '@fwd/ws-transport';
+import { parseDuration } from '../config/duration.js';
+
+export interface RelayCommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Record<string, string | undefined>;
+  /** Aborting (SIGINT/SIGTERM in main) stops the relay gracefully; the command then returns 0. */
+  signal: AbortSignal;
+}
+
+const USAGE = `usage: fwd relay --listen ADDR --allow HOST:PORT[,...] (--token-file FILE | FWD_RELAY_TOKENS=...)
+                 [--tls-cert FILE --tls-key FILE] [--max-connections N] [--idle-timeout 10m]
+                 [--drain-timeout 10s]
+
+Carries SSH over websockets for clients on networks where only HTTP(S) gets out. Clients reach
+only the --allow targets (the first is the default); SSH stays end to end.
+
+  --listen ADDR          where to listen: 0.0.0.0:8080, 127.0.0.1:8080, [::]:8080 or :8080
+  --allow LIST           SSH hosts clients may reach, host:port, comma-separated or repeated
+  --token-file FILE      accepted bearer tokens, one per line (# comments); or set
+                         FWD_RELAY_TOKENS (comma/newline separated). Tokens are ≥16 characters.
+  --tls-cert, --tls-key  PEM files: serve wss:// directly (else plain ws:// behind a TLS proxy)
+  --max-connections N    open tunnels beyond which clients get 503 (default 2048)
+  --idle-timeout DUR     close tunnels without traffic for this long (default: never)
+  --drain-timeout DUR    on SIGTERM, how long open tunnels may go on (default 10s)
+
+Logs one JSON object per line on stdout; tokens are never logged. GET /healthz answers with stats.
+`;
+
+class UsageError extends Error {}
+
+interface RelaySettings {
+  listen: { host: string; port: number };
+  allow: HostPort[];
+  tokens: string[];
+  tls?: { cert: Buffer; key: Buffer };
+  maxConnections?: number;
+  idleTimeoutMs?: number;
+  drainMs: number;
+}
+
+/**
+ * `fwd relay`: runs the websocket relay until `io.signal` aborts. Returns the exit code:
+ * 0 after a clean stop, 1 when the relay cannot run (e.g. port in use), 2 for usage or config errors.
+ *
+ * @example
+ * const code = await relayCommand(['--listen', ':8080', '--allow', 'login:22', '--token-file', 'tokens'], io);
+ */
+export async function relayCommand(argv: string[], io: RelayCommandIo): Promise<number> {
+  let settings: RelaySettings | 'help';
+  try {
+    settings = await readSettings(argv, io.env);
+  } catch (err) {
+    if (err instanceof UsageError || (isFwdError(err) && err.code === 'CONFIG_INVALID')) {
+      io.stderr.write(`fwd relay: ${err.message}\nrun \`fwd relay --help\` for usage\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (settings === 'help') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+
+  let relay: Relay;
+  try {
+    relay = await startRelay({
+      listen: settings.listen,
+      allow: settings.allow,
+      tokens: settings.tokens,
+      ...(settings.tls ? { tls: settings.tls } : {}),
+      ...(settings.maxConnections !== undefined ? { maxConnections: settings.maxConnections } : {}),
+      ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
+      log: (event) => io.stdout.write(`${JSON.stringify(event)}\n`),
+    });
+  } catch (err) {
+    if (!isFwdError(err)) throw err;
+    io.stderr.write(`fwd relay: ${err.message}\n`);
+    return err.code === 'CONFIG_INVALID' ? 2 : 1;
+  }
+  const { drainMs } = settings;
+  if (io.signal.aborted) await relay.close({ drainMs });
+  else io.signal.addEventListener('abort', () => void relay.close({ drainMs }), { once: true });
+  await relay.closed;
+  return 0;
+}
+
+async function readSettings(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Promise<RelaySettings | 'help'> {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return 'help';
+
+  if (values.listen === undefined) throw new UsageError('--listen is required (e.g. --listen 0.0.0.0:8080)');
+  const listen = parseListen(values.listen);
+  const allowText = (values.allow ?? []).flatMap((v) => v.split(',')).filter((v) => v.trim() !== '');
+  if (allowText.length === 0)
+    throw new UsageError('--allow is required: the SSH hosts clients may reach (login:22)');
+  const allow = allowText.map((text) => {
+    const target = parseHostPort(text);
+    if (!target) throw new UsageError(`--allow ${JSON.stringify(text)}: expected host:port, e.g. login:22`);
+    return target;
+  });
+
+  const fromEnv = env.FWD_RELAY_TOKENS;
+  if (values['token-file'] !== undefined && fromEnv !== undefined) {
+    throw new UsageError('give tokens either with --token-file or in FWD_RELAY_TOKENS, not both');
+  }
+  let tokens: string[];
+  if (values['token-file'] !== undefined) tokens = await loadTokenFile(values['token-file']);
+  else if (fromEnv !== undefined) tokens = parseTokenList(fromEnv);
+  else
+    throw new UsageError(
+      'no tokens: pass --token-file FILE or set FWD_RELAY_TOKENS (the relay never runs open)',
+    );
+  if (tokens.length === 0) throw new UsageError('FWD_RELAY_TOKENS holds no token');
+
+  const certFile = values['tls-cert'];
+  const keyFile = values['tls-key'];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together');
+  }
+  const settings: RelaySettings = {
+    listen,
+    allow,
+    tokens,
+    drainMs: duration('--drain-timeout', values['drain-timeout'] ?? '10s'),
+  };
+  if (certFile !== undefined && keyFile !== undefined) {
+    settings.tls = { cert: await readPem(certFile, '--tls-cert'), key: await readPem(keyFile, '--tls-key') };
+  }
+  if (values['max-connections'] !== undefined) {
+    const n = Number(values['max-connections']);
+    if (!/^\d+$/.test(values['max-connections']) || n < 1 || !Number.isSafeInteger(n)) {
+      throw new UsageError(
+        `--max-connections ${JSON.stringify(values['max-connections'])}: expected a positive integer`,
+      );
+    }
+    settings.maxConnections = n;
+  }
+  if (values['idle-timeout'] !== undefined)
+    settings.idleTimeoutMs = duration('--idle-timeout', values['idle-timeout']);
+  return settings;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      listen: { type: 'string' },
+      allow: { type: 'string', multiple: true },
+      'token-file': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** `0.0.0.0:8080`, `[::]:8080`, `:8080` (all interfaces) or `8080` (loopback). */
+function parseListen(text: string): { host: string; port: number } {
+  const port = (s: string): number => {
+    const n = Number(s);
+    if (!/^\d{1,5}$/.test(s) || n > 65_535)
+      throw new UsageError(`--listen ${JSON.stringify(text)}: bad port`);
+    return n;
+  };
+  if (/^\d+$/.test(text)) return { host: '127.0.0.1', port: port(text) };
+  if (text.startsWith(':')) return { host: '0.0.0.0', port: port(text.slice(1)) };
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080`);
+  return { host: match[1] ?? match[2] ?? '', port: port(match[3] ?? '') };
+}
+
+function duration(flag: string, text: string): number {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new UsageError(`${flag} ${JSON.stringify(text)}: ${parsed.error}`);
+  return parsed.value;
+}
+
+async function readPem(path: string, flag: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new FwdError('CONFIG_INVALID', `${flag} ${path}: cannot read (${String(code ?? err)})`, {
+      cause: err,
+    });
+  }
+}

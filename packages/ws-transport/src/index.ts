@@ -1,0 +1,25 @@
+export {
+  BINARY_SUBPROTOCOL,
+  bearerSubprotocol,
+  FWD_SUBPROTOCOL,
+  formatHostPort,
+  type HostPort,
+  parseHostPort,
+  TARGET_PARAM,
+} from './protocol.js';
+export {
+  loadTokenFile,
+  MIN_TOKEN_LENGTH,
+  parseTokenList,
+  type TokenVerifier,
+  tokenVerifier,
+} from './relay-auth.js';
+export {
+  type Relay,
+  type RelayCloseOptions,
+  type RelayLogEvent,
+  type RelayOptions,
+  type RelayStats,
+  startRelay,
+} from './relay-server.js';
+export { type WebsocketTransportOptions, websocketTransport } from './ws-transport.js';
