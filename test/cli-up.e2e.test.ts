@@ -165,6 +165,28 @@ describe.skipIf(skipWithoutDocker)('fwd up (the real binary) against OpenSSH', (
     }
   });
 
+  it('without a terminal, fails AUTH_FAILED saying why it could not ask for a password', async () => {
+    const keyless = await sshHome(
+      login,
+      `Host login\n  HostName 127.0.0.1\n  Port ${login.port}\n  User alice\n  IdentityFile ~/.ssh/none\n`,
+    );
+    try {
+      const file = await keyless.write(
+        't.yaml',
+        'version: 1\ntunnels:\n  web: { host: login, local: "0:localhost:8080" }\n',
+      );
+      await using fwd = startFwd(['up', file, '--json'], { home: keyless.dir });
+      const failed = await fwd.waitForEvent((e) => e.event === 'tunnel' && e.state === 'failed');
+      expect(failed.error).toMatchObject({ code: 'AUTH_FAILED' });
+      expect((failed.error as { message: string }).message).toContain(
+        'skipped password and keyboard-interactive (no terminal to ask on; use a key or ssh-agent)',
+      );
+      expect(await fwd.exited).toBe(1);
+    } finally {
+      await keyless[Symbol.asyncDispose]();
+    }
+  });
+
   it('runs an OpenSSH-style one-off: fwd -L ... -p ... -i ... alice@127.0.0.1', async () => {
     await using fwd = startFwd(
       [

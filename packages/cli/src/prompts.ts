@@ -1,10 +1,13 @@
 import { isTTY } from './io.js';
 
 export interface Prompter {
-  /** Asks on the terminal; `echo: false` hides the answer. Undefined when there is no terminal. */
+  /** Asks on the terminal; `echo: false` hides the answer. Rejects when there is no terminal. */
   ask(question: string, options: { echo: boolean }): Promise<string | undefined>;
   readonly interactive: boolean;
 }
+
+/** Why prompts cannot be answered without a terminal, as AUTH_FAILED messages show it. */
+export const NO_TERMINAL = 'no terminal to ask on; use a key or ssh-agent';
 
 export interface PromptHooks {
   /** Called around each prompt so a live display can step aside. */
@@ -14,7 +17,7 @@ export interface PromptHooks {
 
 /**
  * Terminal prompts for secrets: never echoed (raw mode), never logged, one at a time (several
- * hosts may ask at once). Without a TTY every answer is undefined and auth fails cleanly.
+ * hosts may ask at once). Without a TTY asking fails with a reason that the AUTH_FAILED message shows.
  */
 export function terminalPrompter(
   stdin: NodeJS.ReadableStream,
@@ -24,7 +27,7 @@ export function terminalPrompter(
   const interactive = isTTY(stdin) && isTTY(stderr);
   let queue: Promise<unknown> = Promise.resolve();
   const ask = (question: string, options: { echo: boolean }): Promise<string | undefined> => {
-    if (!interactive) return Promise.resolve(undefined);
+    if (!interactive) return Promise.reject(new Error(NO_TERMINAL));
     const run = queue.then(() => readLine(stdin as NodeJS.ReadStream, stderr, question, options.echo, hooks));
     queue = run.catch(() => undefined);
     return run;

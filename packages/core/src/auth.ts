@@ -27,9 +27,15 @@ export interface AuthOptions {
   agent?: string;
   password?: (request: { username: string; where: string }) => Promise<string | undefined>;
   keyboardInteractive?: (request: KeyboardInteractiveRequest) => Promise<string[] | undefined>;
+  /**
+   * Why nobody can answer password / keyboard-interactive prompts right now (e.g. "no terminal").
+   * Those methods are then not attempted, and the AUTH_FAILED message says why.
+   */
+  promptsUnavailable?: string;
 }
 
 type Step =
+  | { method: 'none'; label: string }
   | { method: 'agent'; label: string }
   | { method: 'publickey'; source: PrivateKeySource }
   | { method: 'keyboard-interactive'; label: string }
@@ -73,7 +79,11 @@ export class AuthPlan {
         }
         this.#resolve(step).then(
           (auth) => (auth === undefined ? advance() : next(auth as unknown as AuthenticationType)),
-          () => advance(),
+          (err: unknown) => {
+            // A callback that throws says why it could not answer (e.g. "no terminal to ask").
+            this.#skipped.push(`${stepLabel(step)} (${err instanceof Error ? err.message : String(err)})`);
+            advance();
+          },
         );
       };
       advance();
@@ -83,22 +93,25 @@ export class AuthPlan {
 
   /** "tried agent, publickey ~/.ssh/id_ed25519; the server accepts publickey,password". */
   describeFailure(): string {
-    const parts: string[] = [];
-    parts.push(
-      this.#tried.length ? `tried ${this.#tried.join(', ')}` : 'no authentication method was available',
-    );
-    if (this.#skipped.length) parts.push(`skipped ${this.#skipped.join(', ')}`);
+    const parts: string[] = [this.#tried.length ? `tried ${this.#tried.join(', ')}` : 'had nothing to try'];
+    const skipped = [...this.#skipped];
+    const unavailable = this.#options.promptsUnavailable;
+    const serverPrompts = this.#serverMethods?.some((m) => m === 'password' || m === 'keyboard-interactive');
+    if (unavailable !== undefined && serverPrompts)
+      skipped.push(`password and keyboard-interactive (${unavailable})`);
+    if (skipped.length) parts.push(`skipped ${skipped.join(', ')}`);
     if (this.#serverMethods) parts.push(`the server accepts ${this.#serverMethods.join(',')}`);
-    const hint =
-      this.#steps.length === 0
-        ? '; give an identity file, start ssh-agent, or allow a password prompt'
-        : '; check the user name and that your public key is in ~/.ssh/authorized_keys on the server';
-    return `${parts.join('; ')}${hint}`;
+    const hint = this.#tried.length
+      ? 'check the user name and that your public key is in ~/.ssh/authorized_keys on the server'
+      : 'give an identity file (identityFile: / -i) or load a key into ssh-agent';
+    return `${parts.join('; ')}; ${hint}`;
   }
 
   async #resolve(step: Step): Promise<object | undefined> {
     const username = this.#options.username;
     switch (step.method) {
+      case 'none':
+        return { type: 'none', username };
       case 'agent':
         this.#tried.push(step.label);
         return { type: 'agent', username, agent: this.#options.agent };
@@ -128,8 +141,12 @@ export class AuthPlan {
               prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
             };
             ask(request).then(
-              (answers) => finish(answers ?? []),
-              () => finish([]),
+              (answers) => finish(answers ?? prompts.map(() => '')),
+              (err: unknown) => {
+                this.#skipped.push(`${step.label} (${err instanceof Error ? err.message : String(err)})`);
+                // The server insists on one answer per prompt; fewer is a protocol error that drops us.
+                finish(prompts.map(() => ''));
+              },
             );
           },
         };
@@ -167,17 +184,25 @@ export class AuthPlan {
   }
 }
 
+function stepLabel(step: Step): string {
+  return step.method === 'publickey' ? `publickey ${step.source.label}` : step.label;
+}
+
 function single(parsed: ParsedKey | ParsedKey[]): ParsedKey | undefined {
   return Array.isArray(parsed) ? parsed[0] : parsed;
 }
 
 function planSteps(options: AuthOptions): Step[] {
-  const steps: Step[] = [];
+  // "none" first, as OpenSSH does: the server's reply lists the methods it accepts.
+  const steps: Step[] = [{ method: 'none', label: 'none' }];
   if (options.agent) steps.push({ method: 'agent', label: 'agent' });
   for (const source of keySources(options.privateKey)) steps.push({ method: 'publickey', source });
-  if (options.keyboardInteractive)
-    steps.push({ method: 'keyboard-interactive', label: 'keyboard-interactive' });
-  if (options.password) steps.push({ method: 'password', label: 'password' });
+  // Prompts nobody can answer are not attempted: each failed attempt costs a PAM delay.
+  if (options.promptsUnavailable === undefined) {
+    if (options.keyboardInteractive)
+      steps.push({ method: 'keyboard-interactive', label: 'keyboard-interactive' });
+    if (options.password) steps.push({ method: 'password', label: 'password' });
+  }
   return steps;
 }
 

@@ -10,7 +10,7 @@ import {
   type TunnelSpec,
 } from '@fwd/core';
 import type { Plan, PlanHop, PlanHost } from '../config/index.js';
-import type { Prompter } from '../prompts.js';
+import { NO_TERMINAL, type Prompter } from '../prompts.js';
 
 export interface SpecContext {
   prompter: Prompter;
@@ -87,7 +87,6 @@ async function hostSpec(
       passphrase: (label) => prompter.ask(`Enter passphrase for key '${label}': `, { echo: false }),
       password: () => prompter.ask(`${where}'s password: `, { echo: false }),
       keyboardInteractive: async (request) => {
-        if (!prompter.interactive) return undefined;
         const answers: string[] = [];
         if (request.instructions) ctx.warn(`${where}: ${request.instructions}`);
         for (const p of request.prompts) {
@@ -97,6 +96,7 @@ async function hostSpec(
         }
         return answers;
       },
+      ...(prompter.interactive ? {} : { promptsUnavailable: NO_TERMINAL }),
       hostKeys: knownHosts({ mode: hop.hostKeys, files: hop.knownHostsFiles, globalFiles: [] }),
       keepaliveMs: host.keepaliveMs,
       ...(hop.agentSocket ? { agent: hop.agentSocket } : {}),

@@ -1,0 +1,38 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFwd } from './support/fwd-cli.js';
+
+const EXAMPLES = new URL('../examples/', import.meta.url).pathname;
+
+describe('examples/', () => {
+  let home: string;
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'fwd-examples-'));
+    await mkdir(join(home, '.ssh'));
+    // demo.yaml resolves "demo" through the ssh config that npm run demo writes; stand one in.
+    await writeFile(
+      join(home, '.ssh', 'config'),
+      'Host demo\n  HostName 127.0.0.1\n  Port 2222\n  User alice\n',
+    );
+  });
+  afterAll(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('every example passes fwd check', async () => {
+    const files = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const file of files) {
+      const result = await runFwd(['check', join(EXAMPLES, file)], { home });
+      expect({ file, code: result.code, stderr: result.stderr }).toEqual({ file, code: 0, stderr: '' });
+    }
+  });
+
+  it('the seed case (Uppmax notebook) is 5 lines of YAML', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(join(EXAMPLES, 'uppmax-notebook.yaml'), 'utf8');
+    expect(text.trim().split('\n')).toHaveLength(5);
+  });
+});
