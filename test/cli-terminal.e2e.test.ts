@@ -53,7 +53,7 @@ describe.skipIf(skipWithoutDocker)('fwd up on a terminal (tmux)', () => {
         what: 'the table with echo-svc up',
       },
     );
-    expect(table).toMatch(/^TUNNEL +STATE +LISTEN +TARGET +CONN +↑ SENT +↓ RECV +LAST ERROR$/m);
+    expect(table).toMatch(/^TUNNEL +STATE +LISTEN +TARGET +CONN +↑ SENT +↓ RECV +DETAIL \/ LAST ERROR$/m);
     expect(table).toMatch(/proxy +up +127\.0\.0\.1:\d+ +→ +SOCKS/);
     const port = Number(/echo-svc +up +127\.0\.0\.1:(\d+)/.exec(table)?.[1]);
 

@@ -22,6 +22,7 @@ export {
   type Negotiator,
 } from './listening-forward.js';
 export type { ByteCounters } from './pipe.js';
+export { checkReadyOnce, type ReadyCheck } from './ready-check.js';
 export { type RemoteBinding, RemoteForward } from './remote-forward.js';
 export type { CommandResult, RunCommandOptions } from './run-command.js';
 export { socksNegotiator } from './socks-negotiator.js';

@@ -37,7 +37,11 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
   }
   io.stdout.write(`${describePlan(outcome.plan)}\n`);
   io.stdout.write(
-    `${file}: ok (${outcome.plan.tunnels.length} tunnels, ${outcome.plan.hosts.length} hosts)\n`,
+    `${file}: ok (${plural(outcome.plan.tunnels.length, 'tunnel')}, ${plural(outcome.plan.hosts.length, 'host')})\n`,
   );
   return EXIT.ok;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

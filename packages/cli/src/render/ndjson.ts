@@ -11,7 +11,9 @@ export function ndjsonRenderer(out: NodeJS.WritableStream, now: () => Date = () 
     host: s.host,
     state: s.state,
     forwards: s.forwards,
+    ...(s.detail ? { detail: s.detail } : {}),
     ...(s.lastError ? { error: s.lastError } : {}),
+    ...(s.ended ? { ended: s.ended } : {}),
   });
   const counters = (s: TunnelStatus): Record<string, unknown> => ({
     tunnel: s.name,

@@ -66,7 +66,7 @@ describe('table renderer', () => {
     await new Promise((resolve) => setImmediate(resolve));
     const first = text();
     expect(first).toContain(
-      'TUNNEL    STATE  LISTEN             TARGET          CONN  ↑ SENT   ↓ RECV   LAST ERROR',
+      'TUNNEL    STATE  LISTEN             TARGET          CONN  ↑ SENT   ↓ RECV   DETAIL / LAST ERROR',
     );
     expect(first).toContain('notebook  up     127.0.0.1:8888  →  localhost:8888  2     2.0 KiB  1.0 MiB');
     r.stats([status({ bytesToRemote: 4096 })]);

@@ -11,13 +11,25 @@ export interface TableOptions {
 
 const STATE_COLOR: Record<TunnelState, string> = {
   connecting: '33',
+  waiting: '36',
   up: '32',
   reconnecting: '33',
   failed: '31',
+  ended: '90',
   stopped: '90',
 };
 
-const HEADERS = ['TUNNEL', 'STATE', 'LISTEN', '', 'TARGET', 'CONN', '↑ SENT', '↓ RECV', 'LAST ERROR'];
+const HEADERS = [
+  'TUNNEL',
+  'STATE',
+  'LISTEN',
+  '',
+  'TARGET',
+  'CONN',
+  '↑ SENT',
+  '↓ RECV',
+  'DETAIL / LAST ERROR',
+];
 
 /**
  * The live status table of `fwd up` on a terminal: redrawn in place (one write per frame, no
@@ -43,6 +55,10 @@ export function tableRenderer(out: NodeJS.WritableStream, options: TableOptions)
           : undefined;
       const state = retry ? `${t.state} (${retry})` : t.state;
       const error = t.lastError && t.state !== 'up' ? `${t.lastError.code}: ${t.lastError.message}` : '';
+      const info =
+        t.detail && (t.state === 'waiting' || t.state === 'up' || t.state === 'ended' || !error)
+          ? t.detail
+          : error;
       t.forwards.forEach((f, i) => {
         const first = i === 0;
         out.push([
@@ -54,7 +70,7 @@ export function tableRenderer(out: NodeJS.WritableStream, options: TableOptions)
           first ? String(t.connectionsOpen) : '',
           first ? formatBytes(t.bytesToRemote) : '',
           first ? formatBytes(t.bytesFromRemote) : '',
-          first ? error : '',
+          first ? info : '',
         ]);
       });
     }

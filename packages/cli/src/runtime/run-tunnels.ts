@@ -56,21 +56,24 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     supervisor.on('stats', (all) => renderer.stats(all));
     for (const status of supervisor.snapshot()) renderer.tunnel(status);
 
-    const allFailed = (all: TunnelStatus[]): boolean =>
-      all.length > 0 && all.every((t) => t.state === 'failed');
+    // Nothing left to run once every tunnel failed or ended (its job finished).
+    const allOver = (all: TunnelStatus[]): boolean =>
+      all.length > 0 && all.every((t) => t.state === 'failed' || t.state === 'ended');
     await new Promise<void>((resolve) => {
-      if (interrupt.signal.aborted || allFailed(supervisor.snapshot())) return resolve();
+      if (interrupt.signal.aborted || allOver(supervisor.snapshot())) return resolve();
       interrupt.signal.addEventListener('abort', () => resolve(), { once: true });
       supervisor.on('tunnel', () => {
-        if (allFailed(supervisor.snapshot())) resolve();
+        if (allOver(supervisor.snapshot())) resolve();
       });
     });
-    const failed = allFailed(supervisor.snapshot());
+    const final = supervisor.snapshot();
+    const over = allOver(final);
+    const failed = over && final.some((t) => t.state === 'failed' || t.ended?.ok === false);
     if (interrupt.received())
       renderer.note('info', `${interrupt.received()}: closing listeners and sessions`);
     await supervisor.close();
     renderer.finish(supervisor.snapshot());
-    if (failed) complain(io, 'every tunnel failed');
+    if (over && final.every((t) => t.state === 'failed')) complain(io, 'every tunnel failed');
     return exitCodeFor(interrupt.received(), failed);
   } catch (err) {
     if (err instanceof FwdError) {
