@@ -56,6 +56,8 @@ export interface RelayStats {
   readonly rejected: number;
   readonly bytesToTargets: number;
   readonly bytesFromTargets: number;
+  /** Bytes held in the relay's buffers right now (towards clients and towards SSH hosts). */
+  readonly bytesQueued: number;
   readonly uptimeMs: number;
 }
 
@@ -123,6 +125,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     rejected,
     bytesToTargets: totals.bytesToTarget,
     bytesFromTargets: totals.bytesFromTarget,
+    bytesQueued: [...tunnels].reduce((sum, t) => sum + t.queuedBytes, 0),
     uptimeMs: Date.now() - startedAt,
   });
 

@@ -133,6 +133,11 @@ export class RelayTunnel {
     });
   }
 
+  /** Bytes waiting in the relay for either side: bounded by backpressure, whatever the peers do. */
+  get queuedBytes(): number {
+    return this.#ws.bufferedAmount + this.#target.writableLength;
+  }
+
   /** Sends a ping; the relay's heartbeat calls this after clearing {@link alive}. */
   ping(): void {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.ping();

@@ -33,6 +33,8 @@ export class WebsocketDuplex extends Duplex {
   #alive = true;
   #heartbeat: NodeJS.Timeout | undefined;
   #wsError: Error | undefined;
+  /** A failure that came before anyone listened for errors; raised at the first read or write. */
+  #pendingError: FwdError | undefined;
 
   constructor(ws: WebSocket, options: WebsocketDuplexOptions) {
     super({ allowHalfOpen: false, readableHighWaterMark: READ_HIGH_WATER, decodeStrings: true });
@@ -51,6 +53,10 @@ export class WebsocketDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.#pendingError) {
+      callback(this.#pendingError);
+      return;
+    }
     const ws = this.#ws;
     if (ws.readyState !== WebSocket.OPEN) {
       callback(new FwdError('TRANSPORT_CLOSED', `${this.#where} is closed`));
@@ -63,7 +69,8 @@ export class WebsocketDuplex extends Duplex {
   }
 
   override _read(): void {
-    if (this.#ws.isPaused) this.#ws.resume();
+    if (this.#pendingError) this.destroy(this.#pendingError);
+    else if (this.#ws.isPaused) this.#ws.resume();
   }
 
   override _final(callback: (err?: Error | null) => void): void {
@@ -85,10 +92,27 @@ export class WebsocketDuplex extends Duplex {
     callback(err);
   }
 
+  /**
+   * The stream is handed over before its consumer attaches (e.g. ssh2 after further awaits); an
+   * 'error' with no listener would crash the process, so an early failure waits for first use.
+   */
+  #fail(err: FwdError): void {
+    if (this.destroyed || this.#pendingError) return;
+    if (this.listenerCount('error') > 0) {
+      this.destroy(err);
+      return;
+    }
+    this.#pendingError = err;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#ws.readyState !== WebSocket.CLOSED) this.#ws.terminate();
+    this.#onDrain();
+  }
+
   #onMessage = (data: Buffer, isBinary: boolean): void => {
+    if (this.#pendingError) return;
     this.#alive = true;
     if (!isBinary) {
-      this.destroy(
+      this.#fail(
         new FwdError('PROTOCOL_ERROR', `${this.#where} sent a text message; SSH needs binary messages`),
       );
       return;
@@ -112,19 +136,19 @@ export class WebsocketDuplex extends Duplex {
 
   #onClose = (code: number, reason: Buffer): void => {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
-    if (this.destroyed) return;
+    if (this.destroyed || this.#pendingError) return;
     if (code === 1000 || code === 1005) {
       // The relay's normal close is EOF (the SSH host closed); a held write can no longer go anywhere.
       this.#onDrain();
       this.push(null);
       return;
     }
-    this.destroy(closedError(code, reason.toString('utf8'), this.#where, this.#wsError));
+    this.#fail(closedError(code, reason.toString('utf8'), this.#where, this.#wsError));
   };
 
   #beat = (intervalMs: number): void => {
     if (!this.#alive) {
-      this.destroy(
+      this.#fail(
         new FwdError(
           'KEEPALIVE_TIMEOUT',
           `${this.#where} did not answer a ping within ${intervalMs} ms: the relay or the network is gone`,

@@ -8,6 +8,8 @@ import {
   parseTokenList,
   type Relay,
   startRelay,
+  type TokenVerifier,
+  tokenVerifier,
 } from '@fwd/ws-transport';
 import { parseDuration } from '../config/duration.js';
 
@@ -43,7 +45,7 @@ class UsageError extends Error {}
 interface RelaySettings {
   listen: { host: string; port: number };
   allow: HostPort[];
-  tokens: string[];
+  tokens: TokenVerifier;
   tls?: { cert: Buffer; key: Buffer };
   maxConnections?: number;
   idleTimeoutMs?: number;
@@ -131,6 +133,7 @@ async function readSettings(
       'no tokens: pass --token-file FILE or set FWD_RELAY_TOKENS (the relay never runs open)',
     );
   if (tokens.length === 0) throw new UsageError('FWD_RELAY_TOKENS holds no token');
+  const verifier = tokenVerifier(tokens);
 
   const certFile = values['tls-cert'];
   const keyFile = values['tls-key'];
@@ -140,7 +143,7 @@ async function readSettings(
   const settings: RelaySettings = {
     listen,
     allow,
-    tokens,
+    tokens: verifier,
     drainMs: duration('--drain-timeout', values['drain-timeout'] ?? '10s'),
   };
   if (certFile !== undefined && keyFile !== undefined) {

@@ -1,0 +1,224 @@
+import { once } from 'node:events';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { FwdError } from '@fwd/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
+import { websocketTransport } from './ws-transport.js';
+
+const TOKEN = 'transport-test-token-0123456789';
+const cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+/** A bare websocket server standing in for a relay; `onConnection` plays its part. */
+async function fakeRelay(
+  onConnection: (ws: WebSocket) => void,
+  options: { autoPong?: boolean } = {},
+): Promise<{ url: string; messages: Buffer[]; headers: Array<Record<string, unknown>> }> {
+  const messages: Buffer[] = [];
+  const headers: Array<Record<string, unknown>> = [];
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong: options.autoPong ?? true });
+  await once(wss, 'listening');
+  wss.on('connection', (ws, req) => {
+    headers.push({ ...req.headers });
+    ws.on('message', (data: Buffer) => messages.push(data));
+    onConnection(ws);
+  });
+  cleanup.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+  return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ssh`, messages, headers };
+}
+
+/** An HTTP server that answers every request (upgrade or not) with `status`. */
+async function httpAnswering(status: number, body = '', extra: Record<string, string> = {}): Promise<string> {
+  const server: Server = createHttpServer((_req, res) => res.writeHead(status, extra).end(body));
+  server.on('upgrade', (_req, socket: Socket) => {
+    socket.end(
+      `HTTP/1.1 ${status} X\r\nContent-Length: ${body.length}\r\n${Object.entries(extra)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('')}\r\n${body}`,
+    );
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `ws://127.0.0.1:${(server.address() as { port: number }).port}/ssh`;
+}
+
+async function failure(promise: Promise<unknown>): Promise<FwdError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(FwdError);
+  return err as FwdError;
+}
+
+function connect(
+  url: string,
+  extra: Parameters<typeof websocketTransport>[0] | object = {},
+): Promise<Duplex> {
+  return websocketTransport({ url, token: TOKEN, agent: false, ...extra }).connect(
+    AbortSignal.timeout(5_000),
+  );
+}
+
+function outcome(stream: Duplex): Promise<Error | 'end'> {
+  return new Promise((resolve) => {
+    stream.once('error', resolve);
+    stream.once('end', () => resolve('end'));
+    stream.resume();
+  });
+}
+
+describe('websocketTransport', () => {
+  it('describes the relay without credentials or query, and names the SSH host for host keys', () => {
+    const t = websocketTransport({
+      url: `wss://user:pw@relay.example/ssh?token=${TOKEN}`,
+      token: TOKEN,
+      target: { host: 'login' },
+    });
+    expect(t.description).toBe('ws wss://relay.example/ssh → login:22');
+    expect(t.endpoint).toEqual({ host: 'login', port: 22 });
+    expect(t.description).not.toContain(TOKEN);
+    const explicit = websocketTransport({ url: 'ws://relay/', endpoint: { host: 'login', port: 2222 } });
+    expect(explicit.description).toBe('ws ws://relay/');
+    expect(explicit.endpoint).toEqual({ host: 'login', port: 2222 });
+    expect(websocketTransport({ url: 'ws://relay/' }).endpoint).toBeUndefined();
+  });
+
+  it('refuses URLs that are not ws:// or wss:// as CONFIG_INVALID', () => {
+    expect(() => websocketTransport({ url: 'https://relay/' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+    expect(() => websocketTransport({ url: 'not a url' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+  });
+
+  it('sends the token as Authorization: Bearer, the target as ?target=, and no compression', async () => {
+    const relay = await fakeRelay(() => {});
+    const stream = await connect(relay.url, {
+      target: { host: 'login', port: 22 },
+      headers: { 'X-Team': 'hpc' },
+    });
+    expect(relay.headers[0]).toMatchObject({ authorization: `Bearer ${TOKEN}`, 'x-team': 'hpc' });
+    expect(relay.headers[0]?.['sec-websocket-extensions']).toBeUndefined();
+    expect(relay.headers[0]?.['sec-websocket-protocol']).toBeUndefined();
+    stream.destroy();
+  });
+
+  it('splits large writes into messages of at most 64 KiB, in order', async () => {
+    const relay = await fakeRelay(() => {});
+    const stream = await connect(relay.url);
+    const payload = Buffer.alloc(200 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    stream.write(payload);
+    await expect.poll(() => relay.messages.reduce((n, m) => n + m.length, 0)).toBe(payload.length);
+    expect(relay.messages.map((m) => m.length)).toEqual([65536, 65536, 65536, 8192]);
+    expect(Buffer.concat(relay.messages).equals(payload)).toBe(true);
+    stream.destroy();
+  });
+
+  it('reads a normal close from the relay as EOF', async () => {
+    const relay = await fakeRelay((ws) => {
+      ws.send(Buffer.from('bye'));
+      ws.close(1000, 'target closed');
+    });
+    const stream = await connect(relay.url);
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    expect(await outcome(stream)).toBe('end');
+    expect(Buffer.concat(chunks).toString()).toBe('bye');
+  });
+
+  it('fails the stream with TRANSPORT_CLOSED when the relay drops the connection', async () => {
+    const relay = await fakeRelay((ws) => setImmediate(() => ws.terminate()));
+    const stream = await connect(relay.url);
+    expect(await outcome(stream)).toMatchObject({
+      code: 'TRANSPORT_CLOSED',
+      message: expect.stringMatching(/lost/),
+    });
+  });
+
+  it('fails the stream with PROTOCOL_ERROR on a text message', async () => {
+    const relay = await fakeRelay((ws) => ws.send('text'));
+    const stream = await connect(relay.url);
+    expect(await outcome(stream)).toMatchObject({ code: 'PROTOCOL_ERROR' });
+  });
+
+  it('fails the stream with KEEPALIVE_TIMEOUT when the relay stops answering pings', async () => {
+    const relay = await fakeRelay(() => {}, { autoPong: false });
+    const stream = await connect(relay.url, { pingIntervalMs: 50 });
+    expect(await outcome(stream)).toMatchObject({ code: 'KEEPALIVE_TIMEOUT' });
+  });
+
+  it('keeps a quiet stream open while the relay answers pings', async () => {
+    const relay = await fakeRelay(() => {});
+    const stream = await connect(relay.url, { pingIntervalMs: 20 });
+    const result = await Promise.race([outcome(stream), new Promise((r) => setTimeout(r, 200, 'alive'))]);
+    expect(result).toBe('alive');
+    stream.destroy();
+  });
+
+  it('translates HTTP answers: 401, 403, 407, 404, 302, 502', async () => {
+    const cases: Array<[number, string, string | RegExp]> = [
+      [401, 'RELAY_UNAUTHORIZED', /refused the token/],
+      [403, 'RELAY_TARGET_DENIED', /not allowed here/],
+      [407, 'PROXY_FAILED', /HTTPS_PROXY/],
+      [404, 'RELAY_FAILED', /HTTP 404.*websocket URL/],
+      [302, 'RELAY_FAILED', /redirects/],
+      [502, 'RELAY_FAILED', /cannot reach the SSH host/],
+    ];
+    for (const [status, code, message] of cases) {
+      const url = await httpAnswering(
+        status,
+        status === 403 ? 'not allowed here' : '',
+        status === 302 ? { Location: '/x' } : {},
+      );
+      const err = await failure(connect(url));
+      expect(err.code, String(status)).toBe(code);
+      expect(err.message).toMatch(message);
+      expect(err.message).not.toContain(TOKEN);
+    }
+    const anonymous = await failure(
+      websocketTransport({ url: await httpAnswering(401), agent: false }).connect(AbortSignal.timeout(5_000)),
+    );
+    expect(anonymous.message).toMatch(/requires a token/);
+  });
+
+  it('translates refused connections, aborts and handshake timeouts', async () => {
+    const accepted = new Set<Socket>();
+    const silent = createServer((socket) => accepted.add(socket));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const port = (silent.address() as { port: number }).port;
+    cleanup.push(() => {
+      silent.close();
+    });
+    const timedOut = await failure(
+      websocketTransport({ url: `ws://127.0.0.1:${port}/`, agent: false }).connect(AbortSignal.timeout(100)),
+    );
+    expect(timedOut.code).toBe('CONNECT_TIMEOUT');
+    const controller = new AbortController();
+    const pending = websocketTransport({ url: `ws://127.0.0.1:${port}/`, agent: false }).connect(
+      controller.signal,
+    );
+    controller.abort();
+    expect((await failure(pending)).code).toBe('ABORTED');
+    silent.close();
+    for (const socket of accepted) socket.destroy();
+    await once(silent, 'close');
+    const refused = await failure(connect(`ws://127.0.0.1:${port}/`));
+    expect(refused.code).toBe('CONNECT_FAILED');
+  });
+});
