@@ -87,7 +87,10 @@ describe.skipIf(skipWithoutDocker)('SSH through fwd relay', () => {
     dir = await mkdtemp(join(tmpdir(), 'fwd-ws-'));
     hostKeysFile = join(dir, 'known_hosts');
     // Host keys are checked for login:22 (the SSH host), never for the relay.
-    await writeFile(hostKeysFile, `login ${login.hostKey.publicKey}\n${direct.knownHostsLine}\n`);
+    await writeFile(
+      hostKeysFile,
+      `login ${login.hostKey.publicKey}\nlocalhost ${login.hostKey.publicKey}\n${direct.knownHostsLine}\n`,
+    );
   });
   afterAll(async () => {
     await Promise.all([
@@ -192,6 +195,18 @@ describe.skipIf(skipWithoutDocker)('SSH through fwd relay', () => {
     } finally {
       await Promise.all(sessions.map((s) => s.close()));
     }
+  });
+
+  it('jump hosts still work through it: ws → login → the next SSH host', async () => {
+    await using ssh = await viaRelay();
+    await using inner = await connect({
+      transport: ssh.transportTo({ host: 'localhost', port: 22 }),
+      username: 'alice',
+      privateKey: clientKey.privateKey,
+      hostKeys: knownHosts({ files: [hostKeysFile], globalFiles: [] }),
+    });
+    expect(inner.where).toBe('alice@localhost:22');
+    expect((await inner.exec('echo inner')).stdout.trim()).toBe('inner');
   });
 
   it('refuses a missing or wrong token (401) and a target off the allowlist (403) without touching the SSH host', async () => {

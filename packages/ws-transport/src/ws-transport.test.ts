@@ -164,8 +164,8 @@ describe('websocketTransport', () => {
 
   it('keeps a quiet stream open while the relay answers pings', async () => {
     const relay = await fakeRelay(() => {});
-    const stream = await connect(relay.url, { pingIntervalMs: 20 });
-    const result = await Promise.race([outcome(stream), new Promise((r) => setTimeout(r, 200, 'alive'))]);
+    const stream = await connect(relay.url, { pingIntervalMs: 100 });
+    const result = await Promise.race([outcome(stream), new Promise((r) => setTimeout(r, 450, 'alive'))]);
     expect(result).toBe('alive');
     stream.destroy();
   });
