@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FwdError } from '@fwd/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -95,6 +95,20 @@ async function roundTrip(stream: Duplex, payload: Buffer): Promise<Buffer> {
   stream.write(payload);
   await done;
   return Buffer.concat(chunks);
+}
+
+/** A hand-written, authorised upgrade request for `path`; resolves with the raw answer. */
+async function rawHandshake(relay: Relay, path: string): Promise<string> {
+  const socket = connect({ host: '127.0.0.1', port: relay.address.port });
+  await once(socket, 'connect');
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+      `Authorization: Bearer ${TOKEN}\r\n\r\n`,
+  );
+  let answer = '';
+  for await (const chunk of socket) answer += String(chunk);
+  return answer;
 }
 
 async function failure(promise: Promise<unknown>): Promise<FwdError> {
@@ -216,6 +230,9 @@ describe('relay server', () => {
     );
     expect(malformed.code).toBe('RELAY_FAILED');
     expect(malformed.message).toMatch(/400.*target must be host:port/);
+    expect(await rawHandshake(relay, 'http://[/ssh')).toMatch(
+      /^HTTP\/1\.1 400 .*\r\n[\s\S]*malformed request URL/,
+    );
     expect(target.accepted + other.accepted).toBe(0);
     expect(denied.fatal).toBe(true);
   });

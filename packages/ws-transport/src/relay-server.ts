@@ -193,7 +193,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         'WWW-Authenticate': 'Bearer realm="fwd-relay"',
       });
     }
-    const asked = new URL(req.url ?? '/', 'http://relay').searchParams.get(TARGET_PARAM);
+    const asked = targetParam(req.url);
+    if (asked === undefined) return refuse(400, 'malformed request URL');
     let target = defaultTarget;
     if (asked !== null) {
       const parsed = parseHostPort(asked);
@@ -346,6 +347,15 @@ function createServer(tls: RelayOptions['tls']): Server {
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new FwdError('CONFIG_INVALID', `cannot use the TLS certificate and key: ${why}`, { cause: err });
+  }
+}
+
+/** The `?target=` of a request URL: null when absent, undefined when the URL cannot be parsed. */
+function targetParam(url: string | undefined): string | null | undefined {
+  try {
+    return new URL(url ?? '/', 'http://relay').searchParams.get(TARGET_PARAM);
+  } catch {
+    return undefined;
   }
 }
 
