@@ -46,6 +46,7 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
   const tunnels: TunnelSpec[] = plan.tunnels.map((t) => ({
     name: t.name,
     host: t.host,
+    ...(t.ready ? { ready: t.ready } : {}),
     forwards: t.forwards.flatMap((f): ForwardSpec[] => {
       if (f.kind === 'remote-dynamic') return [];
       if (f.kind === 'dynamic') return [{ kind: 'dynamic', bind: f.bind }];
