@@ -10,6 +10,8 @@ const status = (over: Partial<TunnelStatus> = {}): TunnelStatus => ({
   state: 'up',
   forwards: [{ kind: 'local', listen: '127.0.0.1:8888', target: 'localhost:8888' }],
   lastError: undefined,
+  detail: undefined,
+  ended: undefined,
   since: 0,
   reconnects: 0,
   connectionsOpen: 2,
