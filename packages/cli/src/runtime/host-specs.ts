@@ -11,6 +11,7 @@ import {
 } from '@fwd/core';
 import type { Plan, PlanHop, PlanHost } from '../config/index.js';
 import { NO_TERMINAL, type Prompter } from '../prompts.js';
+import { SlurmTunnels } from '../slurm/slurm-tunnels.js';
 
 export interface SpecContext {
   prompter: Prompter;
@@ -43,15 +44,22 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
       via = name;
     }
   }
+  const slurm = new SlurmTunnels();
+  const users = new Map(plan.hosts.map((h) => [h.name, h.user]));
   const tunnels: TunnelSpec[] = plan.tunnels.map((t) => ({
     name: t.name,
     host: t.host,
     ...(t.ready ? { ready: t.ready } : {}),
-    forwards: t.forwards.flatMap((f): ForwardSpec[] => {
-      if (f.kind === 'remote-dynamic') return [];
-      if (f.kind === 'dynamic') return [{ kind: 'dynamic', bind: f.bind }];
-      return [{ kind: f.kind, bind: f.bind, target: f.target }];
-    }),
+    // A Slurm tunnel gets a gate that supplies its forwards once the job runs; {user} is filled everywhere.
+    ...slurm.forTunnel(
+      t,
+      t.forwards.flatMap((f): ForwardSpec[] => {
+        if (f.kind === 'remote-dynamic') return [];
+        if (f.kind === 'dynamic') return [{ kind: 'dynamic', bind: f.bind }];
+        return [{ kind: f.kind, bind: f.bind, target: f.target }];
+      }),
+      users.get(t.host) ?? '',
+    ),
   }));
   return { hosts: [...hosts.values()], tunnels };
 }

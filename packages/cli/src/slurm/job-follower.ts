@@ -1,0 +1,106 @@
+import { FwdError } from '@fwd/core';
+import type { RemoteShell } from './slurm-commands.js';
+import type { TunnelEnd } from './slurm-gate.js';
+import { describeJobState, describeWaiting, jobEnd, jobPhase, type SlurmJob } from './slurm-job.js';
+import type { SlurmPoller } from './slurm-poller.js';
+
+export interface FollowOptions {
+  readonly poller: SlurmPoller;
+  readonly acquire: (signal: AbortSignal) => Promise<RemoteShell>;
+  /** Shown while the job waits: "job 42 pending (Priority)". */
+  readonly progress: (detail: string) => void;
+  /** Whether fwd cancelled the job itself, asked when it ends (CANCELLED is then a normal end). */
+  readonly cancelledByUs: () => boolean;
+}
+
+/**
+ * Follows one job through the host's poller: `running` settles when it first runs (or rejects
+ * with SLURM_JOB_ENDED if it ends first), `ended` when it leaves RUNNING afterwards. One watch
+ * covers both, so no transition falls between them.
+ */
+export class JobFollower {
+  readonly id: string;
+  /** The job once RUNNING; rejects with a FwdError if it never gets there. */
+  readonly running: Promise<SlurmJob>;
+  /** How the job ended after it ran; never rejects. */
+  readonly ended: Promise<TunnelEnd>;
+  /** The last thing shown about the job while waiting, for a timeout message. */
+  lastWaiting: string;
+  /** The job's final state is known (nothing left to cancel). */
+  finished = false;
+  readonly #unwatch: () => void;
+  #started = false;
+
+  constructor(id: string, options: FollowOptions) {
+    this.id = id;
+    this.lastWaiting = `job ${id} not started`;
+    let resolveRunning!: (job: SlurmJob) => void;
+    let rejectRunning!: (err: FwdError) => void;
+    let resolveEnded!: (end: TunnelEnd) => void;
+    this.running = new Promise<SlurmJob>((resolve, reject) => {
+      resolveRunning = resolve;
+      rejectRunning = reject;
+    });
+    // Unobserved until open() awaits it; a rejection here must not count as unhandled.
+    this.running.catch(() => undefined);
+    this.ended = new Promise<TunnelEnd>((resolve) => {
+      resolveEnded = resolve;
+    });
+    const finish = (): void => {
+      this.finished = true;
+      this.stop();
+    };
+    this.#unwatch = options.poller.watch({ job: id }, options.acquire, {
+      update: (job) => {
+        if (!this.#started) {
+          if (!job) {
+            finish();
+            return rejectRunning(
+              new FwdError(
+                'SLURM_JOB_ENDED',
+                `job ${id} is no longer known to Slurm (it ended before it ran)`,
+              ),
+            );
+          }
+          const phase = jobPhase(job.state);
+          if (phase === 'running') {
+            this.#started = true;
+            return resolveRunning(job);
+          }
+          if (phase === 'ended') {
+            finish();
+            // A job that ran for less than a poll interval still shows where it ran.
+            const when = job.nodes ? `after a short run on ${job.nodes}` : 'before it started running';
+            return rejectRunning(new FwdError('SLURM_JOB_ENDED', `${describeJobState(job)} ${when}`));
+          }
+          this.lastWaiting = describeWaiting(job);
+          options.progress(this.lastWaiting);
+          return;
+        }
+        if (!job) {
+          finish();
+          return resolveEnded({ ok: false, reason: `job ${id} ended; Slurm no longer knows how` });
+        }
+        const phase = jobPhase(job.state);
+        if (phase === 'running' || phase === 'ending') return;
+        if (phase === 'ended') finish();
+        else this.stop();
+        resolveEnded(jobEnd(job, options.cancelledByUs()));
+      },
+      error: (err) => {
+        if (err.code === 'SLURM_UNAVAILABLE' && !this.#started) {
+          this.stop();
+          rejectRunning(err);
+        } else if (!this.#started) {
+          // Transient (controller busy, session lost): say so, the poller retries.
+          options.progress(`${this.lastWaiting}; ${err.message}; retrying`);
+        }
+      },
+    });
+  }
+
+  /** Stops polling for this job (idempotent); pending promises stay unsettled. */
+  stop(): void {
+    this.#unwatch();
+  }
+}

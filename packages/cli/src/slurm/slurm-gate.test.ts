@@ -1,0 +1,261 @@
+import type { CommandResult, ForwardSpec, RunCommandOptions, SshSession } from '@fwd/core';
+import { describe, expect, it } from 'vitest';
+import type { SlurmConfig } from '../config/index.js';
+import type { RemoteShell } from './slurm-commands.js';
+import type { GateContext } from './slurm-gate.js';
+import { SlurmGate } from './slurm-gate.js';
+import type { SlurmJob } from './slurm-job.js';
+import { SlurmPoller } from './slurm-poller.js';
+
+type Job = { -readonly [K in keyof SlurmJob]: SlurmJob[K] };
+
+/** A login node's Slurm in miniature: the commands fwd runs, over a job table the test edits. */
+class FakeSlurm implements RemoteShell {
+  readonly where = 'alice@login:22';
+  readonly jobs = new Map<string, Job>();
+  readonly commands: string[] = [];
+  readonly stdin: string[] = [];
+  installed = true;
+  #nextId = 100;
+
+  add(job: Partial<Job> & { id: string }): Job {
+    const full: Job = { name: 'job', state: 'PENDING', reason: 'Priority', nodes: '', ...job };
+    this.jobs.set(job.id, full);
+    return full;
+  }
+
+  async exec(command: string, options: RunCommandOptions = {}): Promise<CommandResult> {
+    this.commands.push(command);
+    const ok = (stdout: string): CommandResult => ({
+      code: 0,
+      signal: undefined,
+      stdout,
+      stderr: '',
+      truncated: false,
+    });
+    const fail = (code: number, stderr: string): CommandResult => ({ ...ok(''), code, stderr });
+    const [name] = command.split(' ');
+    if (!this.installed) return fail(127, `bash: line 1: ${name}: command not found\n`);
+    const id = command.split(' ').at(-1) ?? '';
+    if (name === 'sbatch') {
+      if (options.stdin !== undefined) this.stdin.push(String(options.stdin));
+      const job = this.add({ id: String(this.#nextId++) });
+      return ok(`${job.id}\n`);
+    }
+    if (name === 'scancel') {
+      const job = this.jobs.get(id);
+      if (job) Object.assign(job, { state: 'CANCELLED', reason: 'None' });
+      return ok('');
+    }
+    if (name === 'scontrol') {
+      const job = this.jobs.get(id);
+      if (!job) return fail(1, 'slurm_load_jobs error: Invalid job id specified\n');
+      return ok(
+        `JobId=${job.id} JobName=${job.name}\n   JobState=${job.state} Reason=${job.reason}\n   NodeList=${job.nodes || '(null)'}\n\n`,
+      );
+    }
+    const row = (j: Job) => `${j.id}|${j.state}|${j.reason}|${j.nodes}|N/A|${j.name}\n`;
+    const byName = /-n (\S+)/.exec(command)?.[1];
+    if (byName) {
+      return ok(
+        [...this.jobs.values()]
+          .filter((j) => j.name === byName && j.state === 'RUNNING')
+          .map(row)
+          .join(''),
+      );
+    }
+    const ids = (/-j (\S+)/.exec(command)?.[1] ?? '').split(',');
+    return ok(ids.flatMap((i) => (this.jobs.has(i) ? [row(this.jobs.get(i) as Job)] : [])).join(''));
+  }
+}
+
+const FORWARDS: ForwardSpec[] = [
+  { kind: 'local', bind: { port: 0 }, target: { host: '{node}', port: 8888 } },
+  { kind: 'local', bind: { port: 0 }, target: { path: '/tmp/{user}-{job}.sock' } },
+];
+
+/** A gate over `slurm`, and a context whose progress lines can be awaited. */
+function setup(slurm: SlurmConfig, fake = new FakeSlurm()) {
+  const stop = new AbortController();
+  const progress: string[] = [];
+  const waiters: { match: (line: string) => boolean; resolve: () => void }[] = [];
+  const gate = new SlurmGate({
+    slurm,
+    forwards: FORWARDS,
+    user: 'alice',
+    poller: new SlurmPoller({ initialMs: 2, maxMs: 10 }),
+    readScript: async (path) => `#!/bin/bash\n# ${path}\nsleep 300\n`,
+  });
+  const ctx: GateContext = {
+    acquire: async () => fake as unknown as SshSession,
+    signal: stop.signal,
+    progress: (line) => {
+      progress.push(line);
+      for (const w of [...waiters]) if (w.match(line)) w.resolve();
+    },
+  };
+  /** Resolves once a progress line equal to `line` (past or future) was shown. */
+  const shown = (line: string): Promise<void> =>
+    progress.includes(line)
+      ? Promise.resolve()
+      : new Promise((resolve) => waiters.push({ match: (l) => l === line, resolve }));
+  return { fake, gate, ctx, progress, shown, stop };
+}
+
+const submit = (cancelOnExit = true): SlurmConfig => ({
+  mode: 'submit',
+  run: { script: 'nb.sbatch' },
+  args: ['-J', 'nb'],
+  cancelOnExit,
+});
+
+describe('SlurmGate', () => {
+  it('submits, shows pending then running, opens forwards to the first node, ends with the job', async () => {
+    const { fake, gate, ctx, progress, shown } = setup(submit());
+    const opening = gate.open(ctx);
+    await shown('job 100 pending (Priority)');
+    Object.assign(fake.jobs.get('100') as Job, { state: 'RUNNING', reason: 'None', nodes: 'gpu-a[01-02]' });
+    const open = await opening;
+    expect(progress).toEqual([
+      'submitting',
+      'job 100 submitted',
+      'job 100 pending (Priority)',
+      'job 100 running on gpu-a[01-02]',
+    ]);
+    expect(fake.commands[0]).toBe('sbatch --parsable -J nb');
+    expect(fake.stdin).toEqual(['#!/bin/bash\n# nb.sbatch\nsleep 300\n']);
+    expect(open.detail).toBe('job 100 on gpu-a[01-02]');
+    expect(open.forwards).toEqual([
+      { kind: 'local', bind: { port: 0 }, target: { host: 'gpu-a01', port: 8888 } },
+      { kind: 'local', bind: { port: 0 }, target: { path: '/tmp/alice-100.sock' } },
+    ]);
+    Object.assign(fake.jobs.get('100') as Job, { state: 'COMPLETED' });
+    expect(await open.ended).toEqual({ ok: true, reason: 'job 100 COMPLETED' });
+    await gate.close();
+    expect(fake.commands.filter((c) => c.startsWith('scancel'))).toEqual([]);
+  });
+
+  it('cancels the job it submitted when closed, and only that', async () => {
+    const { fake, gate, ctx, shown, stop } = setup(submit());
+    void gate.open(ctx).catch(() => undefined);
+    await shown('job 100 pending (Priority)');
+    stop.abort();
+    await gate.close();
+    await gate.close();
+    expect(fake.commands.filter((c) => c.startsWith('scancel'))).toEqual(['scancel 100']);
+
+    const kept = setup(submit(false));
+    void kept.gate.open(kept.ctx).catch(() => undefined);
+    await kept.shown('job 100 pending (Priority)');
+    kept.stop.abort();
+    await kept.gate.close();
+    expect(kept.fake.commands.filter((c) => c.startsWith('scancel'))).toEqual([]);
+
+    const attached = setup({ mode: 'job', job: '7' });
+    attached.fake.add({ id: '7' });
+    void attached.gate.open(attached.ctx).catch(() => undefined);
+    await attached.shown('job 7 pending (Priority)');
+    attached.stop.abort();
+    await attached.gate.close();
+    expect(attached.fake.commands.filter((c) => c.startsWith('scancel'))).toEqual([]);
+  });
+
+  it('attaches to a running job by id; someone else cancelling it is a failed end', async () => {
+    const { fake, gate, ctx } = setup({ mode: 'job', job: '42' });
+    fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'node7' });
+    const open = await gate.open(ctx);
+    expect(open.detail).toBe('job 42 on node7');
+    Object.assign(fake.jobs.get('42') as Job, { state: 'CANCELLED' });
+    expect(await open.ended).toEqual({ ok: false, reason: 'job 42 CANCELLED' });
+  });
+
+  it.each([
+    [{ state: 'FAILED', reason: 'NonZeroExitCode' }, 'job 42 FAILED (NonZeroExitCode)'],
+    [{ state: 'TIMEOUT', reason: 'TimeLimit' }, 'job 42 TIMEOUT (TimeLimit)'],
+    [{ state: 'NODE_FAIL', reason: 'None' }, 'job 42 NODE_FAIL'],
+  ])('reports a job that ends as %o as a failure', async (end, reason) => {
+    const { fake, gate, ctx } = setup({ mode: 'job', job: '42' });
+    fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'node1' });
+    const open = await gate.open(ctx);
+    Object.assign(fake.jobs.get('42') as Job, end);
+    expect(await open.ended).toEqual({ ok: false, reason });
+  });
+
+  it('ends (not ok) when the job vanishes from Slurm altogether', async () => {
+    const { fake, gate, ctx } = setup({ mode: 'job', job: '42' });
+    fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'node1' });
+    const open = await gate.open(ctx);
+    fake.jobs.delete('42');
+    expect(await open.ended).toEqual({ ok: false, reason: 'job 42 ended; Slurm no longer knows how' });
+  });
+
+  it("rejects an unknown id with SLURM_JOB_NOT_FOUND and scontrol's words", async () => {
+    const { gate, ctx } = setup({ mode: 'job', job: '999999' });
+    await expect(gate.open(ctx)).rejects.toMatchObject({
+      code: 'SLURM_JOB_NOT_FOUND',
+      message: 'no job 999999 on this cluster: slurm_load_jobs error: Invalid job id specified',
+    });
+  });
+
+  it('rejects with SLURM_JOB_ENDED when the job fails while pending, or already ended', async () => {
+    const pending = setup({ mode: 'job', job: '5' });
+    pending.fake.add({ id: '5' });
+    const opening = pending.gate.open(pending.ctx);
+    await pending.shown('job 5 pending (Priority)');
+    Object.assign(pending.fake.jobs.get('5') as Job, { state: 'FAILED', reason: 'JobLaunchFailure' });
+    await expect(opening).rejects.toMatchObject({
+      code: 'SLURM_JOB_ENDED',
+      message: 'job 5 FAILED (JobLaunchFailure) before it started running',
+    });
+
+    const over = setup({ mode: 'job', job: '6' });
+    over.fake.add({ id: '6', state: 'COMPLETED', reason: 'None', nodes: 'node1' });
+    await expect(over.gate.open(over.ctx)).rejects.toMatchObject({
+      code: 'SLURM_JOB_ENDED',
+      message: 'job 6 COMPLETED: it is over, nothing to forward to',
+    });
+  });
+
+  it('gives up with SLURM_TIMEOUT, saying what it waited for', async () => {
+    const { fake, gate, ctx } = setup({ mode: 'job', job: '8', timeoutMs: 200 });
+    fake.add({ id: '8', reason: 'Resources' });
+    await expect(gate.open(ctx)).rejects.toMatchObject({
+      code: 'SLURM_TIMEOUT',
+      message: 'job 8 pending (Resources) — still not running after 200ms (slurm.timeout)',
+    });
+  });
+
+  it('cancels a job it submitted once waiting for it timed out', async () => {
+    const { fake, gate, ctx } = setup({ ...submit(), timeoutMs: 200 });
+    await expect(gate.open(ctx)).rejects.toMatchObject({
+      code: 'SLURM_TIMEOUT',
+      message: 'job 100 pending (Priority) — still not running after 200ms (slurm.timeout); cancelled it',
+    });
+    expect(fake.jobs.get('100')?.state).toBe('CANCELLED');
+    await gate.close();
+    expect(fake.commands.filter((c) => c.startsWith('scancel'))).toEqual(['scancel 100']);
+  });
+
+  it('waits for a job by name, then follows the newest running one', async () => {
+    const { fake, gate, ctx, shown } = setup({ mode: 'name', name: 'nb' });
+    const opening = gate.open(ctx);
+    await shown('no running job named nb yet');
+    fake.add({ id: '11', name: 'nb', state: 'RUNNING', reason: 'None', nodes: 'node2' });
+    const open = await opening;
+    expect(open.detail).toBe('job 11 on node2');
+    expect(fake.commands).toContain("squeue -h --me -t RUNNING -n nb -o '%i|%T|%r|%N|%S|%j'");
+  });
+
+  it('says SLURM_UNAVAILABLE when the host has no Slurm', async () => {
+    const fake = new FakeSlurm();
+    fake.installed = false;
+    for (const slurm of [
+      submit(),
+      { mode: 'job', job: '1' } as const,
+      { mode: 'name', name: 'x' } as const,
+    ]) {
+      const { gate, ctx } = setup(slurm, fake);
+      await expect(gate.open(ctx)).rejects.toMatchObject({ code: 'SLURM_UNAVAILABLE' });
+    }
+  });
+});

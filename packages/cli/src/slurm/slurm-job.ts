@@ -1,0 +1,83 @@
+/** What fwd knows of a Slurm job at one moment, from squeue or scontrol. */
+export interface SlurmJob {
+  /** "4242", or "4242_7" for an array task. */
+  readonly id: string;
+  readonly name: string;
+  /** Slurm's state name: PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT... */
+  readonly state: string;
+  /** Why it is pending or why it ended ("Priority", "NonZeroExitCode"); "None" when there is none. */
+  readonly reason: string;
+  /** The allocated nodes as a hostlist (`node[1-2]`); empty until it runs. */
+  readonly nodes: string;
+  /** The batch script's output file, when scontrol told us. */
+  readonly stdout?: string;
+}
+
+/**
+ * Where a job is in its life, as a tunnel cares: `waiting` (not started yet), `running` (its
+ * nodes are allocated: forward), `ending` (COMPLETING: final state not known yet), `ended`.
+ */
+export type JobPhase = 'waiting' | 'running' | 'ending' | 'ended';
+
+const RUNNING = new Set(['RUNNING', 'SUSPENDED', 'STOPPED', 'RESIZING']);
+const ENDING = new Set(['COMPLETING', 'SIGNALING', 'STAGE_OUT']);
+const ENDED = new Set([
+  'COMPLETED',
+  'CANCELLED',
+  'FAILED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'OUT_OF_MEMORY',
+  'REVOKED',
+  'SPECIAL_EXIT',
+]);
+
+/** The bare state name: sacct-style decorations ("CANCELLED by 1000", "CANCELLED+") dropped. */
+export function baseState(state: string): string {
+  return (state.trim().split(/\s+/)[0] ?? '').replace(/\+$/, '').toUpperCase();
+}
+
+/** PENDING, CONFIGURING, REQUEUED and states fwd does not know count as `waiting`. */
+export function jobPhase(state: string): JobPhase {
+  const base = baseState(state);
+  if (RUNNING.has(base)) return 'running';
+  if (ENDING.has(base)) return 'ending';
+  if (ENDED.has(base)) return 'ended';
+  return 'waiting';
+}
+
+/** Slurm's "no reason" spellings. */
+function hasReason(reason: string): boolean {
+  return reason !== '' && reason !== 'None' && reason !== '(null)';
+}
+
+/** "job 42 FAILED (NonZeroExitCode)", "job 42 COMPLETED". */
+export function describeJobState(job: SlurmJob): string {
+  return `job ${job.id} ${baseState(job.state)}${hasReason(job.reason) ? ` (${job.reason})` : ''}`;
+}
+
+/** "job 42 pending (Priority)", "job 42 configuring": the progress line while waiting. */
+export function describeWaiting(job: SlurmJob): string {
+  const state = baseState(job.state).toLowerCase();
+  return `job ${job.id} ${state}${hasReason(job.reason) ? ` (${job.reason})` : ''}`;
+}
+
+/**
+ * How a tunnel's end is reported once its job left RUNNING: a normal end is COMPLETED, or
+ * CANCELLED when fwd cancelled it itself; anything else (FAILED, TIMEOUT, cancelled by someone
+ * else, NODE_FAIL, requeued) is a failure.
+ */
+export function jobEnd(job: SlurmJob, cancelledByUs: boolean): { ok: boolean; reason: string } {
+  const base = baseState(job.state);
+  const ok = base === 'COMPLETED' || (base === 'CANCELLED' && cancelledByUs);
+  if (jobPhase(job.state) === 'waiting') {
+    return {
+      ok: false,
+      reason: `job ${job.id} left RUNNING: ${describeWaiting(job).slice(`job ${job.id} `.length)}`,
+    };
+  }
+  return { ok, reason: describeJobState(job) };
+}
