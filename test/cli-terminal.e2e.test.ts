@@ -44,7 +44,7 @@ describe.skipIf(skipWithoutDocker)('fwd up on a terminal (tmux)', () => {
       `HOME=${home.dir}`,
       '-e',
       'NO_COLOR=1',
-      `${process.execPath} ${MAIN} up ${file}; echo EXITED=$?; sleep 600`,
+      `${MAIN} up ${file}; echo EXITED=$?; sleep 600`,
     );
     const pane = (): string => tmux('capture-pane', '-p');
     const table = await waitFor(

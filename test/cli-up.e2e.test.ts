@@ -100,6 +100,32 @@ describe.skipIf(skipWithoutDocker)('fwd up (the real binary) against OpenSSH', (
     }
   });
 
+  it('serves Prometheus metrics and /healthz on loopback when asked', async () => {
+    const file = await home.write(
+      'metrics.yaml',
+      'version: 1\ntunnels:\n  web: { host: login, local: "0:localhost:8080" }\n',
+    );
+    await using fwd = startFwd(['up', file, '--json', '--metrics', '127.0.0.1:0'], { home: home.dir });
+    const web = await fwd.waitForEvent(isUp('web'));
+    await httpGet(listenAddress(web), '/counted');
+    const note = await fwd.waitForEvent(
+      (e) => e.event === 'log' && String(e.message).startsWith('metrics on'),
+    );
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(String(note.message))?.[1]);
+    const metrics = await httpGet({ port }, '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain('fwd_tunnel_up{tunnel="web"} 1');
+    expect(metrics.body).toContain('fwd_tunnel_state{tunnel="web",state="up"} 1');
+    expect(metrics.body).toMatch(/fwd_tunnel_connections_total\{tunnel="web"\} 1/);
+    expect(metrics.body).toMatch(/fwd_tunnel_bytes_total\{tunnel="web",direction="to_remote"\} \d+/);
+    expect(metrics.body).toContain('fwd_host_reconnects_total{host="login"} 0');
+    const health = await httpGet({ port }, '/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toEqual({ ok: true, tunnels: [{ tunnel: 'web', state: 'up' }] });
+    fwd.child.kill('SIGTERM');
+    expect(await fwd.exited).toBe(0);
+  });
+
   it('keeps the other tunnels up when one local port is taken, and names the port', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

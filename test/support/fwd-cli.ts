@@ -25,7 +25,8 @@ export function startFwd(
   args: string[],
   options: { home: string; cwd?: string; env?: Record<string, string> },
 ): FwdProcess {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  // The bin itself, as users run it: its shebang carries node flags.
+  const child = spawn(MAIN, args, {
     cwd: options.cwd ?? options.home,
     env: { PATH: process.env.PATH ?? '', HOME: options.home, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,7 +105,7 @@ export function runFwd(
   options: { home: string; cwd?: string },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
+    const child = spawn(MAIN, args, {
       cwd: options.cwd ?? options.home,
       env: { PATH: process.env.PATH ?? '', HOME: options.home, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --optimize-for-size
 import { type CliIO, complain, EXIT } from './io.js';
+
+// --optimize-for-size in the shebang: under connection churn V8 otherwise lets old-space garbage
+// and young-generation growth push RSS up ~35% (72 → 95 MB over 10k connections, live heap flat
+// at 7 MB); with it RSS stays within 8%. Upload throughput was the same within noise.
 
 // Commands are imported lazily: `fwd --version` must not pay for ssh2, yaml or ws.
 

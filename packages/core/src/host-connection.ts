@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, pause } from './backoff.js';
 import { formatEndpoint, type TcpAddress } from './endpoints.js';
 import { abortError, FwdError } from './errors.js';
@@ -19,6 +20,11 @@ export interface HostSpec {
   session: Omit<ConnectOptions, 'transport' | 'signal'>;
   reconnect?: BackoffOptions;
 }
+
+// Probing is a TCP connect plus sshd's banner: cheap enough twice a second, and it bounds how
+// long a returning server waits for us.
+const REACHABILITY_PROBE_MS = 500;
+const REACHABILITY_TIMEOUT_MS = 1_000;
 
 export type HostState = 'connecting' | 'up' | 'reconnecting' | 'failed' | 'closed';
 
@@ -50,6 +56,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
   #waiters = new Set<{ resolve: (s: SshSession) => void; reject: (e: FwdError) => void }>();
   #running: Promise<void> | undefined;
   #everUp = false;
+  #wake: AbortController | undefined;
 
   constructor(spec: HostSpec, jump: HostConnection | undefined) {
     super();
@@ -171,8 +178,53 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
         lastError: failure,
         retryAt: Date.now() + delay,
       });
-      await pause(delay, stop);
+      await this.#waitBeforeRetry(delay, stop);
     }
+  }
+
+  /** Cuts a backoff wait short: after a sleep/wake, or when the caller knows the network is back. */
+  retryNow(): void {
+    this.#wake?.abort();
+  }
+
+  /**
+   * Waits out the backoff, but polls reachability meanwhile (a bare transport connect, no SSH):
+   * a server that answers again is retried at once instead of up to `maxMs` later.
+   */
+  async #waitBeforeRetry(delayMs: number, stop: AbortSignal): Promise<void> {
+    const wake = new AbortController();
+    this.#wake = wake;
+    const signal = AbortSignal.any([stop, wake.signal]);
+    const probing = delayMs > REACHABILITY_PROBE_MS ? this.#probeUntilReachable(signal, wake) : undefined;
+    await pause(delayMs, signal);
+    wake.abort();
+    await probing;
+  }
+
+  async #probeUntilReachable(signal: AbortSignal, wake: AbortController): Promise<void> {
+    while (!signal.aborted) {
+      await pause(REACHABILITY_PROBE_MS, signal);
+      const transport = this.#transportNow();
+      if (signal.aborted || !transport) continue;
+      const probeSignal = AbortSignal.any([signal, AbortSignal.timeout(REACHABILITY_TIMEOUT_MS)]);
+      try {
+        const stream = await transport.connect(probeSignal);
+        // A proxy, relay or frozen host may accept TCP; only sshd's banner proves it is back.
+        const banner = await firstChunk(stream, probeSignal);
+        stream.destroy();
+        if (banner?.toString('latin1').startsWith('SSH-')) wake.abort();
+      } catch {
+        // Still unreachable; keep waiting.
+      }
+    }
+  }
+
+  /** The transport to use right now; undefined while the jump host has no live session. */
+  #transportNow(): Transport | undefined {
+    if (this.#jump) return this.#jump.session?.transportTo(this.spec.address);
+    return (
+      this.spec.transport ?? tcpTransport({ host: this.spec.address.host, port: this.spec.address.port })
+    );
   }
 
   async #connectOnce(signal: AbortSignal): Promise<SshSession> {
@@ -205,4 +257,21 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     this.#status = { ...this.#status, ...change };
     this.emit('status', this.#status);
   }
+}
+
+function firstChunk(stream: Duplex, signal: AbortSignal): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const done = (chunk?: Buffer): void => {
+      stream.off('data', done);
+      stream.off('end', onEnd);
+      stream.off('error', onEnd);
+      signal.removeEventListener('abort', onEnd);
+      resolve(chunk);
+    };
+    const onEnd = (): void => done(undefined);
+    stream.on('data', done);
+    stream.once('end', onEnd);
+    stream.once('error', onEnd);
+    signal.addEventListener('abort', onEnd, { once: true });
+  });
 }

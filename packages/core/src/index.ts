@@ -44,6 +44,7 @@ export {
 } from './supervisor.js';
 export { type TcpTransportOptions, tcpTransport } from './tcp-transport.js';
 export type { Transport } from './transport.js';
+export type { GateContext, GateOpen, TunnelEnd, TunnelGate } from './tunnel-gate.js';
 export type {
   ForwardSpec,
   ForwardStatus,

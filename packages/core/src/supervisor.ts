@@ -141,7 +141,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements AsyncD
     const timer = setInterval(() => {
       const now = Date.now();
       if (now - last > tickMs + gapMs) {
-        for (const host of this.#hosts.values()) void host.probe(PROBE_TIMEOUT_MS);
+        for (const host of this.#hosts.values()) {
+          void host.probe(PROBE_TIMEOUT_MS);
+          host.retryNow();
+        }
       }
       last = now;
     }, tickMs);

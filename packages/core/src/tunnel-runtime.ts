@@ -203,19 +203,22 @@ export class TunnelRuntime extends EventEmitter<{ status: [TunnelStatus] }> {
     const signal = this.#stop.signal;
     this.#readyPending = true;
     const before = this.#detail;
+    let shown: string | undefined;
     for (let attempt = 0; !signal.aborted && this.#ended === undefined; attempt++) {
       try {
         const session = await this.#route.acquire(Number.POSITIVE_INFINITY, signal);
         await checkReadyOnce(() => session.openChannel(first.target), check, what);
         break;
       } catch (err) {
-        this.#detail = `waiting for ${what} to answer ${how} (${err instanceof Error ? err.message : String(err)})`;
+        shown = `waiting for ${what} to answer ${how} (${err instanceof Error ? err.message : String(err)})`;
+        this.#detail = shown;
         this.#update();
         await pause(backoffDelay(attempt, { initialMs: 250, maxMs: 5_000 }), signal);
       }
     }
     this.#readyPending = false;
-    this.#detail = before;
+    // Put back what was there only if our own text is still shown (a gate may have moved on).
+    if (shown === undefined || this.#detail === shown) this.#detail = before;
     this.#update();
   }
 

@@ -3,7 +3,7 @@ import { type CliIO, complain, EXIT } from '../io.js';
 const MAIN = `fwd — SSH port forwarding from a YAML file, kept alive
 
 Usage:
-  fwd up [tunnels.yaml] [--only a,b] [--json]     bring tunnels up, run until Ctrl-C
+  fwd up [tunnels.yaml] [--only a,b] [--json] [--metrics 127.0.0.1:9464]
   fwd check [tunnels.yaml]                        validate and show the plan; no network
   fwd -L [bind:]port:host:hostport [-R ..] [-D ..] [-J jump] [-p port] [-i key] [user@]host
   fwd relay --listen ADDR --allow host:port ...   websocket relay for networks that block SSH
@@ -33,6 +33,7 @@ Options:
   --only a,b     bring up only these tunnels
   --json         NDJSON output even on a terminal
   --stats-interval 10s   how often stats events are printed (NDJSON) or the table refreshes
+  --metrics [HOST:]PORT  serve Prometheus /metrics and /healthz (loopback unless HOST is given)
   -F FILE        ssh config file instead of ~/.ssh/config
 
 Examples:

@@ -1,4 +1,4 @@
-import { FwdError, nativeCryptoAvailable, openTunnels, type TunnelStatus } from '@fwd/core';
+import { FwdError, formatEndpoint, nativeCryptoAvailable, openTunnels, type TunnelStatus } from '@fwd/core';
 import type { Plan } from '../config/index.js';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
 import { terminalPrompter } from '../prompts.js';
@@ -7,12 +7,15 @@ import type { Renderer } from '../render/renderer.js';
 import { tableRenderer } from '../render/table.js';
 import { exitCodeFor, interruptSignal } from '../signals.js';
 import { supervisorSpecFromPlan } from './host-specs.js';
+import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 
 export interface RunOptions {
   /** NDJSON even on a terminal. */
   json: boolean;
   /** Period of stats events/redraws; default 1 s on a terminal, 10 s for NDJSON. */
   statsIntervalMs?: number;
+  /** Serve Prometheus metrics and /healthz here. */
+  metrics?: { host: string; port: number };
 }
 
 /**
@@ -51,6 +54,19 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
       signal: interrupt.signal,
       statsIntervalMs: options.statsIntervalMs ?? (live ? 1_000 : 10_000),
     });
+    let metrics: MetricsServer | undefined;
+    if (options.metrics) {
+      try {
+        metrics = await startMetricsServer(options.metrics, {
+          tunnels: () => supervisor.snapshot(),
+          hosts: () => supervisor.hosts(),
+        });
+      } catch (err) {
+        await supervisor.close();
+        throw err;
+      }
+      renderer.note('info', `metrics on http://${formatEndpoint(metrics.address)}/metrics and /healthz`);
+    }
     supervisor.on('tunnel', (s) => renderer.tunnel(s));
     supervisor.on('host', (h) => renderer.host(h));
     supervisor.on('stats', (all) => renderer.stats(all));
@@ -72,6 +88,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     if (interrupt.received())
       renderer.note('info', `${interrupt.received()}: closing listeners and sessions`);
     await supervisor.close();
+    await metrics?.close();
     renderer.finish(supervisor.snapshot());
     if (over && final.every((t) => t.state === 'failed')) complain(io, 'every tunnel failed');
     return exitCodeFor(interrupt.received(), failed);
