@@ -36,6 +36,18 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/up.js')).upCommand(rest, io);
     case 'check':
       return (await import('./commands/check.js')).checkCommand(rest, io);
+    case 'relay': {
+      const [{ relayCommand }, { interruptSignal }] = await Promise.all([
+        import('./commands/relay.js'),
+        import('./signals.js'),
+      ]);
+      const interrupt = interruptSignal();
+      try {
+        return await relayCommand(rest, { ...io, signal: interrupt.signal });
+      } finally {
+        interrupt.dispose();
+      }
+    }
     case 'schema':
       return (await import('./commands/schema.js')).schemaCommand(rest, io);
     default:

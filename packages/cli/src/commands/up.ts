@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
@@ -43,7 +44,7 @@ export async function upCommand(argv: string[], io: CliIO): Promise<number> {
     complain(io, (err as Error).message);
     return EXIT.usage;
   }
-  return runTunnels(outcome.plan, io, run);
+  return runTunnels(outcome.plan, io, { ...run, baseDir: dirname(resolve(io.cwd, file)) });
 }
 
 function parse(argv: string[]) {

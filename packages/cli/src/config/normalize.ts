@@ -27,7 +27,7 @@ export interface HostConfig {
 }
 
 /** How a tunnel finds its Slurm job. */
-export type SlurmConfig = { timeoutMs?: number } & (
+export type SlurmConfig = { timeoutMs?: number; urlFromOutput?: boolean } & (
   | { mode: 'job'; job: string }
   | { mode: 'name'; name: string }
   | { mode: 'submit'; run: { script: string } | { wrap: string }; args: string[]; cancelOnExit: boolean }
@@ -167,7 +167,10 @@ function normalizeSlurm(name: string, entry: TunnelEntry, ctx: NormalizeContext)
     return undefined;
   }
   if (!ctx.clean(path)) return undefined;
-  const timing = s.timeout === undefined ? {} : { timeoutMs: ms(s.timeout, 0) };
+  const timing = {
+    ...(s.timeout === undefined ? {} : { timeoutMs: ms(s.timeout, 0) }),
+    ...(s.urlFromOutput === undefined ? {} : { urlFromOutput: s.urlFromOutput }),
+  };
   if (s.job !== undefined) return { mode: 'job', job: String(s.job), ...timing };
   if (s.name !== undefined) return { mode: 'name', name: s.name, ...timing };
   const submit = s.submit ?? {};

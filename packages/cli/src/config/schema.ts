@@ -48,6 +48,7 @@ export interface SlurmEntry {
   name?: string;
   submit?: SlurmSubmitEntry;
   timeout?: string;
+  urlFromOutput?: boolean;
 }
 
 /** `ready:` — when a tunnel counts as up. */
@@ -169,15 +170,31 @@ const slurm = Type.Object(
     submit: Type.Optional(
       Type.Object(
         {
-          script: Type.Optional(Type.String()),
-          wrap: Type.Optional(Type.String()),
-          args: Type.Optional(Type.Array(Type.String())),
-          cancelOnExit: Type.Optional(Type.Boolean()),
+          script: Type.Optional(
+            Type.String({
+              description: 'an sbatch script on this machine, relative to this file; sent on stdin',
+            }),
+          ),
+          wrap: Type.Optional(Type.String({ description: 'a command for sbatch --wrap' })),
+          args: Type.Optional(
+            Type.Array(Type.String(), {
+              description: 'extra sbatch options, e.g. [-p, gpu, --time=1:00:00] (not script arguments)',
+            }),
+          ),
+          cancelOnExit: Type.Optional(
+            Type.Boolean({ description: 'scancel the job when fwd stops (default true)' }),
+          ),
         },
         strict,
       ),
     ),
     timeout: Type.Optional(duration('how long to wait for the job to be RUNNING')),
+    urlFromOutput: Type.Optional(
+      Type.Boolean({
+        description:
+          "show the app's URL from the job's output (e.g. Jupyter's ?token= link), pointed at the local port",
+      }),
+    ),
   },
   strict,
 );

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   buildPlan,
   type ConfigProblem,
@@ -9,7 +10,9 @@ import {
   type Plan,
   type SshConfigOptions,
   sshConfigHostNames,
+  type TunnelsConfig,
 } from '../config/index.js';
+import { expandTilde } from '../config/ssh-config-include.js';
 import type { CliIO } from '../io.js';
 
 /** ~/.ssh/config settings for this process: $HOME and the local user, as OpenSSH uses them. */
@@ -57,9 +60,39 @@ export async function loadPlanFromFile(
     const wanted = new Set(options.only);
     config = { ...config, tunnels: config.tunnels.filter((t) => wanted.has(t.name)) };
   }
+  const scripts = resolveSbatchScripts(config, dirname(resolve(io.cwd, file)), ssh.homeDir);
+  if (scripts.problems.length > 0) return { problems: scripts.problems.map(formatProblem) };
+  config = scripts.config;
   const planned = buildPlan(config, ssh);
   if (!planned.plan) return { problems: planned.problems.map(formatProblem) };
   return { plan: planned.plan };
 }
 
 export type { ConfigProblem };
+
+/**
+ * sbatch scripts are files on this machine, named relative to tunnels.yaml (as docker compose
+ * does), so `fwd up` works from any directory; a missing one is a config problem, found by check.
+ */
+function resolveSbatchScripts(
+  config: TunnelsConfig,
+  baseDir: string,
+  homeDir: string,
+): { config: TunnelsConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const tunnels = config.tunnels.map((t) => {
+    const slurm = t.slurm;
+    if (slurm?.mode !== 'submit' || !('script' in slurm.run)) return t;
+    const path = resolve(baseDir, expandTilde(slurm.run.script, homeDir));
+    if (!existsSync(path)) {
+      problems.push({
+        file: config.file,
+        ...t.position,
+        path: `tunnels.${t.name}.slurm.submit.script`,
+        message: `no such file ${path} (scripts are relative to ${config.file})`,
+      });
+    }
+    return { ...t, slurm: { ...slurm, run: { script: path } } };
+  });
+  return { config: { ...config, tunnels }, problems };
+}

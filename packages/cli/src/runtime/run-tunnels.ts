@@ -8,6 +8,7 @@ import { tableRenderer } from '../render/table.js';
 import { exitCodeFor, interruptSignal } from '../signals.js';
 import { supervisorSpecFromPlan } from './host-specs.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
+import { websocketHop } from './websocket-hop.js';
 
 export interface RunOptions {
   /** NDJSON even on a terminal. */
@@ -16,6 +17,8 @@ export interface RunOptions {
   statsIntervalMs?: number;
   /** Serve Prometheus metrics and /healthz here. */
   metrics?: { host: string; port: number };
+  /** Where relative paths in the config (a relay's `ca`) are resolved; the config file's directory. */
+  baseDir?: string;
 }
 
 /**
@@ -45,7 +48,11 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     }
     let spec: Awaited<ReturnType<typeof supervisorSpecFromPlan>>;
     try {
-      spec = await supervisorSpecFromPlan(plan, { prompter, warn: (m) => renderer.note('warn', m) });
+      spec = await supervisorSpecFromPlan(plan, {
+        prompter,
+        warn: (m) => renderer.note('warn', m),
+        transportFor: (hop) => websocketHop(hop, options.baseDir ?? io.cwd),
+      });
     } catch (err) {
       complain(io, err instanceof Error ? err.message : String(err));
       return EXIT.usage;

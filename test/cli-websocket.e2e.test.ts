@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { Network, type StartedNetwork } from 'testcontainers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithoutDocker } from './support/docker.js';
+import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
+import { newKeyPair } from './support/keys.js';
+import { echo, httpGet } from './support/net-client.js';
+import { newRelayToken, type RelayContainer, startRelayContainer } from './support/relay.js';
+import { type SshHome, sshHome } from './support/ssh-home.js';
+import { type Sshd, startSshd } from './support/sshd.js';
+
+const isUp = (name: string) => (e: FwdEvent) => e.event === 'tunnel' && e.tunnel === name && e.state === 'up';
+
+describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml transport:)', () => {
+  let network: StartedNetwork;
+  let login: Sshd;
+  let node: Sshd;
+  let relay: RelayContainer;
+  let home: SshHome;
+  const token = newRelayToken();
+
+  beforeAll(async () => {
+    network = await new Network().start();
+    const clientKey = newKeyPair();
+    // Neither sshd publishes port 22: only the relay's port is reachable from here.
+    [login, node] = await Promise.all([
+      startSshd({ network, alias: 'login', clientKey, publish: false }),
+      startSshd({ network, alias: 'node17', clientKey, publish: false }),
+    ]);
+    relay = await startRelayContainer({ network, allow: ['login:22'], tokens: [token] });
+    home = await sshHome(login, '', [`login ${login.hostKey.publicKey}`, `node17 ${node.hostKey.publicKey}`]);
+  });
+  afterAll(async () => {
+    await home?.[Symbol.asyncDispose]();
+    await relay?.[Symbol.asyncDispose]();
+    await Promise.all([login?.[Symbol.asyncDispose](), node?.[Symbol.asyncDispose]()]);
+    await network?.stop();
+  });
+
+  const yaml = (url: string): string =>
+    [
+      'version: 1',
+      'hosts:',
+      '  login:',
+      '    user: alice',
+      '    transport: { type: websocket, url: "' + url + '", token: "${FWD_RELAY_TOKEN}" }',
+      '  node:',
+      '    host: node17',
+      '    user: alice',
+      '    jump: login',
+      'tunnels:',
+      '  web: { host: login, local: "0:localhost:8080" }',
+      '  deep: { host: node, local: "0:127.0.0.1:7001" }',
+      '',
+    ].join('\n');
+
+  it('reaches a host behind the relay, and a node behind it via ProxyJump (ws → login → node)', async () => {
+    const file = await home.write('ws.yaml', yaml(relay.url));
+    await using fwd = startFwd(['up', file, '--json'], { home: home.dir, env: { FWD_RELAY_TOKEN: token } });
+    const [web, deep] = await Promise.all([fwd.waitForEvent(isUp('web')), fwd.waitForEvent(isUp('deep'))]);
+    const answer = JSON.parse((await httpGet(listenAddress(web), '/via-relay')).body) as { path: string };
+    expect(answer.path).toBe('/via-relay');
+    const payload = randomBytes(2 * 1024 * 1024);
+    expect((await echo(listenAddress(deep), payload)).equals(payload)).toBe(true);
+    expect(fwd.events.map((e) => JSON.stringify(e)).join('\n')).not.toContain(token);
+    fwd.child.kill('SIGINT');
+    expect(await fwd.exited).toBe(130);
+  });
+
+  it('fails with RELAY_UNAUTHORIZED (no retry loop) on a wrong token, without showing it', async () => {
+    const file = await home.write('ws-bad.yaml', yaml(relay.url));
+    const wrong = newRelayToken();
+    await using fwd = startFwd(['up', file, '--json'], { home: home.dir, env: { FWD_RELAY_TOKEN: wrong } });
+    const failed = await fwd.waitForEvent(
+      (e) => e.event === 'tunnel' && e.tunnel === 'web' && e.state === 'failed',
+    );
+    expect(failed.error).toMatchObject({ code: 'RELAY_UNAUTHORIZED' });
+    expect(await fwd.exited).toBe(1);
+    expect(JSON.stringify(fwd.events) + fwd.stderr()).not.toContain(wrong);
+  });
+});
