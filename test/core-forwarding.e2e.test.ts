@@ -9,6 +9,7 @@ import {
   echo,
   httpGet,
   openSocket,
+  parallelEchoes,
   readAll,
   uploadToSink,
 } from './support/net-client.js';
@@ -74,15 +75,7 @@ describe.skipIf(skipWithoutDocker)('forwarding against OpenSSH', () => {
       bind: { port: 0 },
       target: { host: '127.0.0.1', port: TARGETS.echo },
     });
-    const results = await Promise.allSettled(
-      Array.from({ length: 1000 }, async () => {
-        const payload = randomBytes(16 * 1024);
-        const back = await echo(forward.address, payload);
-        if (!back.equals(payload)) throw new Error(`echo mismatch: ${back.length} bytes back`);
-      }),
-    );
-    const failures = results.filter((r) => r.status === 'rejected');
-    expect(failures).toEqual([]);
+    expect(await parallelEchoes(forward.address, 1000, 16 * 1024)).toEqual([]);
     expect(forward.stats.connectionsTotal).toBe(1000);
     expect(forward.stats.connectionErrors).toBe(0);
   });

@@ -15,6 +15,7 @@ import {
   echo,
   httpGet,
   openSocket,
+  parallelEchoes,
   readAll,
   uploadToSink,
 } from './support/net-client.js';
@@ -176,14 +177,7 @@ describe.skipIf(skipWithoutDocker)('SSH through fwd relay', () => {
       bind: { port: 0 },
       target: { host: '127.0.0.1', port: TARGETS.echo },
     });
-    const results = await Promise.allSettled(
-      Array.from({ length: 500 }, async () => {
-        const payload = randomBytes(16 * 1024);
-        const back = await echo(forward.address, payload);
-        if (!back.equals(payload)) throw new Error(`echo mismatch: ${back.length} bytes back`);
-      }),
-    );
-    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(await parallelEchoes(forward.address, 500, 16 * 1024)).toEqual([]);
     expect(forward.stats.connectionsTotal).toBe(500);
   });
 

@@ -75,6 +75,21 @@ export async function echo(endpoint: Endpoint, payload: Buffer): Promise<Buffer>
   return back;
 }
 
+/**
+ * `count` echo round trips of `bytes` random bytes each, all at once; resolves with the failures
+ * (mismatches or errors), so a test can expect none.
+ */
+export async function parallelEchoes(endpoint: Endpoint, count: number, bytes: number): Promise<unknown[]> {
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, async () => {
+      const payload = randomBytes(bytes);
+      const back = await echo(endpoint, payload);
+      if (!back.equals(payload)) throw new Error(`echo mismatch: ${back.length} bytes back`);
+    }),
+  );
+  return results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+}
+
 /** A plain HTTP/1.1 GET; resolves with status and body text. */
 export async function httpGet(endpoint: Endpoint, path: string): Promise<{ status: number; body: string }> {
   const socket = await open(endpoint);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { unlink } from 'node:fs/promises';
 import { type AddressInfo, createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { ConnectionSet } from './connection-set.js';
 import {
   type BindAddress,
   type ChannelOpener,
@@ -13,7 +14,7 @@ import {
 } from './endpoints.js';
 import { fromBindError } from './error-translation.js';
 import { abortError, FwdError } from './errors.js';
-import { type ByteCounters, type Pipe, pipeBothWays } from './pipe.js';
+import type { ByteCounters } from './pipe.js';
 
 /** Live figures of one forward, read by status tables and metrics. */
 export interface ForwardStats extends ByteCounters {
@@ -56,27 +57,22 @@ export interface ListenOptions {
   signal?: AbortSignal;
 }
 
-let nextConnectionId = 1;
-
 /**
  * A local listener whose connections are carried over SSH channels: the engine of `-L` and
  * `-D`. Listening survives the session: channels come from `opener`, which may wait for a
  * reconnect. Close stops accepting, then ends every channel.
  */
 export class ListeningForward extends EventEmitter<ForwardEvents> implements AsyncDisposable {
-  readonly stats: ForwardStats = {
-    connectionsOpen: 0,
-    connectionsTotal: 0,
-    connectionErrors: 0,
-    bytesToRemote: 0,
-    bytesFromRemote: 0,
-  };
+  /** Live figures: connections open/total/failed, bytes each way. */
+  get stats(): ForwardStats {
+    return this.#connections.stats;
+  }
   /** Resolves once the listener and every connection are closed. */
   readonly closed: Promise<void>;
   readonly #server: Server;
   readonly #opener: ChannelOpener;
   readonly #negotiator: Negotiator;
-  readonly #pipes = new Set<Pipe>();
+  readonly #connections: ConnectionSet = new ConnectionSet(this);
   readonly #pending = new Set<Socket>();
   #address: TcpAddress | SocketPath | undefined;
   #closing: Promise<void> | undefined;
@@ -125,8 +121,7 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
     this.#closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       for (const socket of this.#pending) socket.destroy();
-      for (const pipe of this.#pipes) pipe.abort();
-      await Promise.all([stopped, ...[...this.#pipes].map((p) => p.done)]);
+      await Promise.all([stopped, this.#connections.abortAll()]);
       this.#resolveClosed();
       this.emit('close');
     })();
@@ -139,7 +134,7 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
 
   async #accept(socket: Socket): Promise<void> {
     if (this.#closing) return void socket.destroy();
-    const id = nextConnectionId++;
+    const id = this.#connections.nextId();
     const from = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'local socket';
     this.#pending.add(socket);
     // Until piping starts, a client error must not become an uncaught exception.
@@ -161,11 +156,10 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
               `cannot open ${formatEndpoint(target ?? { path: '?' })}: ${String(err)}`,
               { cause: err },
             );
-      this.stats.connectionErrors++;
       this.#negotiator.failed?.(socket, error);
       // A reset tells the client the truth (refused), where a clean FIN would look like an empty reply.
       if (!socket.destroyed) socket.resetAndDestroy();
-      this.emit('connection-failed', { id, from, error });
+      this.#connections.failed(id, from, error);
       return;
     } finally {
       this.#pending.delete(socket);
@@ -177,21 +171,7 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
       return;
     }
     this.#negotiator.opened?.(socket);
-    this.#carry(socket, channel, { id, from, target });
-  }
-
-  #carry(socket: Socket, channel: Duplex, info: ConnectionInfo): void {
-    const counters: ByteCounters = { bytesToRemote: 0, bytesFromRemote: 0 };
-    const pipe = pipeBothWays(socket, channel, counters, this.stats);
-    this.#pipes.add(pipe);
-    this.stats.connectionsOpen++;
-    this.stats.connectionsTotal++;
-    this.emit('connection', info);
-    void pipe.done.then((error) => {
-      this.#pipes.delete(pipe);
-      this.stats.connectionsOpen--;
-      this.emit('connection-closed', { ...info, ...counters, error });
-    });
+    this.#connections.carry(socket, channel, { id, from, target });
   }
 }
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { ConnectionSet } from './connection-set.js';
 import {
   type ForwardTarget,
   formatEndpoint,
@@ -10,8 +11,7 @@ import {
 } from './endpoints.js';
 import { fromSocketError } from './error-translation.js';
 import { FwdError } from './errors.js';
-import type { ConnectionInfo, ForwardEvents, ForwardStats } from './listening-forward.js';
-import { type ByteCounters, type Pipe, pipeBothWays } from './pipe.js';
+import type { ForwardEvents, ForwardStats } from './listening-forward.js';
 
 /** What the server listens on for a remote (`-R`) forward, as granted. */
 export type RemoteBinding = TcpAddress | SocketPath;
@@ -22,26 +22,17 @@ export interface RemoteListenControl {
   forget(binding: RemoteBinding): void;
 }
 
-let nextConnectionId = 1;
-
 /**
  * A remote (`-R`) forward: the SSH server listens, and each connection it accepts is carried
  * back over a channel to `target` on this side.
  */
 export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncDisposable {
-  readonly stats: ForwardStats = {
-    connectionsOpen: 0,
-    connectionsTotal: 0,
-    connectionErrors: 0,
-    bytesToRemote: 0,
-    bytesFromRemote: 0,
-  };
   /** Where the server listens; for TCP the port is the one it allocated when 0 was asked. */
   readonly remote: RemoteBinding;
   readonly target: ForwardTarget;
   readonly closed: Promise<void>;
   readonly #control: RemoteListenControl;
-  readonly #pipes = new Set<Pipe>();
+  readonly #connections: ConnectionSet = new ConnectionSet(this);
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
 
@@ -55,6 +46,11 @@ export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncD
     });
   }
 
+  /** Live figures: connections open/total/failed, bytes each way. */
+  get stats(): ForwardStats {
+    return this.#connections.stats;
+  }
+
   /** The port the server listens on (allocated by it when 0 was requested). */
   get remotePort(): number | undefined {
     return isSocketPath(this.remote) ? undefined : this.remote.port;
@@ -66,16 +62,15 @@ export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncD
       reject();
       return;
     }
-    const id = nextConnectionId++;
+    const id = this.#connections.nextId();
     const socket: Socket = isSocketPath(this.target)
       ? netConnect({ path: this.target.path, allowHalfOpen: true })
       : netConnect({ host: this.target.host, port: this.target.port, allowHalfOpen: true, noDelay: true });
     socket.pause();
     const onError = (err: Error): void => {
       reject();
-      this.stats.connectionErrors++;
       const error = fromSocketError(err, `${formatEndpoint(this.target)} (the -R target, on this machine)`);
-      this.emit('connection-failed', { id, from, error });
+      this.#connections.failed(id, from, error);
     };
     socket.once('error', onError);
     // Accept the channel only once the local target answers, so a dead target reads as refused.
@@ -85,7 +80,7 @@ export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncD
         socket.destroy();
         return reject();
       }
-      this.#carry(socket, accept(), { id, from, target: this.target });
+      this.#connections.carry(socket, accept(), { id, from, target: this.target });
     });
   }
 
@@ -103,8 +98,7 @@ export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncD
     this.#closing ??= (async () => {
       if (cancelOnServer) await this.#control.cancel(this.remote).catch(() => undefined);
       this.#control.forget(this.remote);
-      for (const pipe of this.#pipes) pipe.abort(reason);
-      await Promise.all([...this.#pipes].map((p) => p.done));
+      await this.#connections.abortAll(reason);
       this.#resolveClosed();
       this.emit('close');
     })();
@@ -113,21 +107,6 @@ export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncD
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  #carry(socket: Socket, channel: Duplex, info: ConnectionInfo): void {
-    const counters: ByteCounters = { bytesToRemote: 0, bytesFromRemote: 0 };
-    // Seen from the tunnel's owner, bytes from this side's target go "to remote".
-    const pipe = pipeBothWays(socket, channel, counters, this.stats);
-    this.#pipes.add(pipe);
-    this.stats.connectionsOpen++;
-    this.stats.connectionsTotal++;
-    this.emit('connection', info);
-    void pipe.done.then((error) => {
-      this.#pipes.delete(pipe);
-      this.stats.connectionsOpen--;
-      this.emit('connection-closed', { ...info, ...counters, error });
-    });
   }
 }
 
