@@ -3,6 +3,7 @@ export { type BackoffOptions, backoffDelay } from './backoff.js';
 export { nativeCryptoAvailable } from './binding.js';
 export type { BindAddress, ChannelOpener, ForwardTarget, SocketPath, TcpAddress } from './endpoints.js';
 export { formatEndpoint, isSocketPath } from './endpoints.js';
+export { fromSocketError } from './error-translation.js';
 export { ERROR_CODES, FwdError, type FwdErrorCode, isFwdError } from './errors.js';
 export {
   HostConnection,

@@ -1,4 +1,4 @@
-import { FwdError } from '@fwd/core';
+import { FwdError, fromSocketError } from '@fwd/core';
 
 // The one place where websocket, TLS, proxy and socket failures become FwdErrors. Messages name
 // the relay by its URL without credentials or query, and never quote a token.
@@ -14,6 +14,15 @@ const TLS_CODES: Record<string, string> = {
   CERT_REVOKED: 'its certificate was revoked',
   ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate is for another host name',
 };
+
+const SOCKET_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 const CA_HINT = 'if the relay uses a private CA or a self-signed certificate, pass that certificate as `ca`';
 
@@ -73,23 +82,9 @@ export function handshakeError(err: unknown, where: string, via: string | undefi
       cause: err,
     });
   }
+  // Refused, unresolvable, unreachable, timed out: worded like any other socket failure.
+  if (code !== undefined && SOCKET_CODES.has(code)) return fromSocketError(err, where);
   switch (code) {
-    case 'ECONNREFUSED':
-      return new FwdError('CONNECT_FAILED', `connection to ${where} refused: nothing listens there`, {
-        cause: err,
-      });
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new FwdError('CONNECT_FAILED', `cannot resolve the host of ${where}: check the URL`, {
-        cause: err,
-      });
-    case 'ETIMEDOUT':
-      return new FwdError('CONNECT_TIMEOUT', `connection to ${where} timed out`, { cause: err });
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new FwdError('CONNECT_FAILED', `${where} is unreachable from this network (${code})`, {
-        cause: err,
-      });
     case 'ECONNRESET':
     case 'EPIPE':
       return new FwdError('RELAY_FAILED', `${where} reset the connection during the websocket handshake`, {
