@@ -184,8 +184,12 @@ function drawRatios(parts: string[], rows: readonly RatioRow[], top: number): nu
         labelX = Math.max(labelX, xOf(hi) + 5);
       }
       // clear of the target's dashed line too
-      if (row.target !== undefined && Math.abs(labelX - xOf(row.target)) < 30) labelX = xOf(row.target) + 5;
-      parts.push(text(labelX, baseline, `${row.value.toFixed(2)}×${row.value > xMax ? ' ›' : ''}`, SMALL));
+      if (row.target !== undefined && Math.abs(labelX - xOf(row.target)) < 30) labelX = xOf(row.target) + 10;
+      // a whisker past the axis is cut there; the label says how far it went
+      const beyond = row.spread && row.spread[1] > xMax ? ` (a round at ${row.spread[1].toFixed(1)}×)` : '';
+      parts.push(
+        text(labelX, baseline, `${row.value.toFixed(2)}×${row.value > xMax ? ' ›' : ''}${beyond}`, SMALL),
+      );
     }
     if (row.target !== undefined) {
       const tx = xOf(row.target);
