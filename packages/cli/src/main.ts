@@ -36,6 +36,17 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/up.js')).upCommand(rest, io);
     case 'check':
       return (await import('./commands/check.js')).checkCommand(rest, io);
+    case 'ps':
+      return (await import('./commands/ps.js')).psCommand(rest, io);
+    case 'down':
+      return (await import('./commands/down.js')).downCommand(rest, io);
+    case 'logs':
+      return (await import('./commands/logs.js')).logsCommand(rest, io);
+    case '__daemon': {
+      // The background half of `fwd up -d`; it exits itself: open control connections must not keep it alive.
+      const code = await (await import('./daemon/daemon-main.js')).daemonMain(rest, io);
+      return process.exit(code);
+    }
     case 'relay': {
       const [{ relayCommand }, { interruptSignal }] = await Promise.all([
         import('./commands/relay.js'),

@@ -1,11 +1,17 @@
 import { parseArgs } from 'node:util';
-import { describePlan } from '../config/index.js';
+import { describePlan, formatAddress, type Plan } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
+import { openUrl, webScheme } from '../render/http-urls.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
 import { helpFor } from './help.js';
+import { adviseOnPorts, type BindRights, detectBindRights } from './port-advice.js';
 
 /** `fwd check [tunnels.yaml]`: validate and resolve, print the plan, touch no network. */
-export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
+export async function checkCommand(
+  argv: string[],
+  io: CliIO,
+  rights: BindRights = detectBindRights(),
+): Promise<number> {
   let values: { help?: boolean; 'ssh-config'?: string };
   let positionals: string[];
   try {
@@ -36,10 +42,28 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
     return EXIT.usage;
   }
   io.stdout.write(`${describePlan(outcome.plan)}\n`);
+  for (const line of urlLines(outcome.plan)) io.stdout.write(`${line}\n`);
+  // Port advice is a warning here: this may not be the user or machine that runs `fwd up`.
+  const advice = adviseOnPorts(outcome.plan, rights);
+  for (const message of [...advice.denied, ...advice.warnings]) complain(io, `warning: ${message}`);
   io.stdout.write(
     `${file}: ok (${plural(outcome.plan.tunnels.length, 'tunnel')}, ${plural(outcome.plan.hosts.length, 'host')})\n`,
   );
   return EXIT.ok;
+}
+
+/** "open http://127.0.0.1:8888/ once notebook is up" for forwards on a fixed port to a web app. */
+function urlLines(plan: Plan): string[] {
+  const lines: string[] = [];
+  for (const tunnel of plan.tunnels) {
+    for (const f of tunnel.forwards) {
+      const scheme = webScheme(tunnel, f);
+      if (!scheme || f.kind !== 'local') continue;
+      const url = openUrl(formatAddress(f.bind, '127.0.0.1'), scheme);
+      if (url) lines.push(`open ${url} once ${tunnel.name} is up`);
+    }
+  }
+  return lines;
 }
 
 function plural(n: number, word: string): string {

@@ -4,14 +4,19 @@ const MAIN = `fwd — SSH port forwarding from a YAML file, kept alive
 
 Usage:
   fwd up [tunnels.yaml] [--only a,b] [--json] [--metrics 127.0.0.1:9464]
+  fwd up -d [tunnels.yaml] [--replace]            the same, in the background
+  fwd ps [--json]                                 background fwds: tunnels, state, errors
+  fwd logs [-f] [name|file]                       a background fwd's log
+  fwd down [name|file ...] [--all]                stop background fwds cleanly
   fwd check [tunnels.yaml]                        validate and show the plan; no network
-  fwd -L [bind:]port:host:hostport [-R ..] [-D ..] [-J jump] [-p port] [-i key] [user@]host
+  fwd -L [bind:]port:host:hostport [-R ..] [-D ..] [-J jump] [-p port] [-i key] [-d] [user@]host
   fwd relay --listen ADDR --allow host:port ...   websocket relay for networks that block SSH
   fwd schema                                      JSON Schema of tunnels.yaml (for editors)
   fwd --version | --help | help COMMAND
 
 Examples:
   fwd up tunnels.yaml
+  fwd up -d tunnels.yaml && fwd ps
   fwd -L 8888:localhost:8888 alice@login.hpc.example.edu
   fwd -D 1080 -J bastion alice@cluster
 
@@ -20,16 +25,30 @@ Exit codes: 0 clean stop, 1 runtime failure (every tunnel failed), 2 usage or co
 `;
 
 const TEXTS: Record<string, string> = {
-  up: `Usage: fwd up [tunnels.yaml] [--only name,...] [--json] [-F ssh_config]
+  up: `Usage: fwd up [tunnels.yaml] [--only name,...] [--json] [-F ssh_config] [-d [--replace]]
 
 Reads tunnels.yaml (default ./tunnels.yaml), resolves hosts through ~/.ssh/config, opens one
 SSH connection per host and every tunnel over it, and keeps them up (keepalive, reconnect with
 backoff; local ports stay bound during outages) until Ctrl-C or SIGTERM.
 
 On a terminal it shows a live table; otherwise (or with --json) one JSON object per line per
-state change, and periodic stats.
+state change, and periodic stats. Web apps (a ready: { http } check, or a target port such as
+8888 Jupyter, 6006 TensorBoard, 8787 RStudio, 8501 Streamlit, 3000, 5000, 8000, 8080) get the URL
+to open in the table and as "url" in their forwards. Local ports that browsers refuse (the Fetch
+standard's bad ports: 6000, 6665-6669, 10080, ...) are warned about; a port below 1024 that this
+user may not bind is refused before anything starts.
+
+-d runs the same in the background, like ssh -f but managed: fwd up -d returns once every tunnel
+is up (or waiting for its Slurm job), printing the table; if one is not, it prints why, stops the
+background fwd and exits 1. It cannot ask for passwords or passphrases (no terminal): use keys
+or ssh-agent. Its log is $XDG_STATE_HOME/fwd/NAME.log (~/.local/state/fwd), its control socket
+$XDG_RUNTIME_DIR/fwd/NAME.sock (else ~/.local/state/fwd/run-HOST/): NAME is the file's base name
+and a hash of its path, so a second fwd up -d of the same file says it is already running.
+Manage it with fwd ps, fwd logs, fwd down.
 
 Options:
+  -d, --detach   run in the background (see above)
+  --replace      with -d: stop the one already running for this file first
   --only a,b     bring up only these tunnels
   --json         NDJSON output even on a terminal
   --stats-interval 10s   how often stats events are printed (NDJSON) or the table refreshes
@@ -40,12 +59,45 @@ Examples:
   fwd up
   fwd up ~/cluster.yaml --only notebook
   fwd up tunnels.yaml --json | jq .
+  fwd up -d ~/cluster.yaml
+`,
+  ps: `Usage: fwd ps [--json]
+
+Lists every background fwd of this user (fwd up -d): its name, file, pid and uptime, then the
+status table as fwd up draws it (state, local address, target, connections, bytes, last error,
+URL to open). Each is asked over its control socket; the socket of one that died (killed,
+crashed) is found stale, removed and reported. --json prints the same as a JSON array.
+
+Control sockets are mode 0600 in a 0700 directory that fwd checks is yours before using it:
+only you can ask or stop your fwds (Node cannot check the peer's credentials, so these
+permissions are the guard).
+`,
+  down: `Usage: fwd down [name|file ...] [--all] [--timeout 30s]
+
+Stops background fwds cleanly: listeners closed, channels ended, Slurm jobs fwd submitted
+cancelled; then waits until each process is gone (up to --timeout). A name is what fwd ps shows
+("tunnels-3f2a1c"), its first part ("tunnels") when that is unambiguous, or the config file.
+Without one: the fwd of ./tunnels.yaml, else the only one running. Exit 1 when nothing matched
+or one did not stop in time.
+
+Examples:
+  fwd down
+  fwd down tunnels
+  fwd down --all
+`,
+  logs: `Usage: fwd logs [-f] [--json] [--stats] [name|file]
+
+Prints a background fwd's log (NDJSON, one event per line), readably on a terminal; raw with
+--json or when piped. -f follows it until that fwd stops (or Ctrl-C). --stats includes the
+periodic counters. Names as for fwd down; without one, the only running fwd's log.
 `,
   check: `Usage: fwd check [tunnels.yaml] [-F ssh_config]
 
 Validates tunnels.yaml and resolves every host through ~/.ssh/config without touching the
-network, then prints the plan: user, address, jump chain, every forward. Every problem is listed
-at once as FILE:LINE:COL  key.path: what is wrong. Exit 0 when valid, 2 otherwise.
+network, then prints the plan: user, address, jump chain, every forward, and the URL to open for
+web apps. Every problem is listed at once as FILE:LINE:COL  key.path: what is wrong. Warns about
+local ports browsers refuse and privileged ports this user may not bind. Exit 0 when valid,
+2 otherwise.
 
 Example:
   fwd check tunnels.yaml
@@ -53,9 +105,10 @@ Example:
   oneoff: `Usage: fwd -L [bind:]port:host:hostport | -L [bind:]port:/remote.sock
            [-R [bind:]port:host:hostport] [-D [bind:]port]
            [-J jump[,jump2]] [-p port] [-i identity_file] [-o Key=Value] [-F ssh_config] [--json]
-           [user@]host
+           [-d [--replace]] [user@]host
 
 OpenSSH's forwarding syntax, run by fwd: keepalive, reconnect, live status. -N is implied.
+-d (or ssh's -f) runs it in the background, as fwd up -d does; --replace restarts it.
 Local forwards bind 127.0.0.1 unless an address is given. -o accepts StrictHostKeyChecking,
 UserKnownHostsFile, IdentityFile, User, Port, ProxyJump, HostName.
 
@@ -64,6 +117,7 @@ Examples:
   fwd -L 8889:/home/alice/.jupyter/nb.sock alice@login
   fwd -R 0:localhost:3000 alice@login            (the server picks the port; fwd shows it)
   fwd -D 1080 -J bastion alice@cluster
+  fwd -N -f -L 8888:localhost:8888 alice@login     (ssh -f style: in the background)
 `,
   schema: `Usage: fwd schema
 

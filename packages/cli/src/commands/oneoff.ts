@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatProblem, planFromArgs } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
+import { httpUrls } from '../render/http-urls.js';
 import { sshOptionsFor } from '../runtime/load-plan.js';
-import { type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
+import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
 import { helpFor } from './help.js';
 import { OUTPUT_FLAGS, runOptionsFrom } from './output-flags.js';
+import { adviseOnPorts, detectBindRights } from './port-advice.js';
 
 // `-o Key=Value` options fwd understands, as ~/.ssh/config keywords (OpenSSH reads them the same way).
 const SUPPORTED_OPTIONS = new Set([
@@ -21,11 +23,19 @@ const SUPPORTED_OPTIONS = new Set([
   'hostname',
 ]);
 
+// Flags that only say where to run (here or in the background); the background fwd runs without them.
+const PLACEMENT_FLAGS = new Set(['detach', 'f', 'replace']);
+
 /**
- * `fwd -L 8080:localhost:9990 [-R ..] [-D ..] [-J jump] [-p port] [-i key] [-o K=V] [user@]host`:
- * OpenSSH's syntax, fwd's engine and output.
+ * `fwd -L 8080:localhost:9990 [-R ..] [-D ..] [-J jump] [-p port] [-i key] [-o K=V] [-d] [user@]host`:
+ * OpenSSH's syntax, fwd's engine and output; -d (or ssh's -f) runs it in the background.
+ * `background` is set when this process is that background fwd.
  */
-export async function oneoffCommand(argv: string[], io: CliIO): Promise<number> {
+export async function oneoffCommand(
+  argv: string[],
+  io: CliIO,
+  background?: BackgroundHooks,
+): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -37,6 +47,11 @@ export async function oneoffCommand(argv: string[], io: CliIO): Promise<number> 
   if (values.help) {
     io.stdout.write(helpFor('oneoff'));
     return EXIT.ok;
+  }
+  const detach = values.detach === true || values.f === true;
+  if (values.replace && !detach) {
+    complain(io, '--replace goes with -d');
+    return EXIT.usage;
   }
   const destination = positionals[0];
   if (destination === undefined || positionals.length > 1) {
@@ -88,6 +103,11 @@ export async function oneoffCommand(argv: string[], io: CliIO): Promise<number> 
     for (const p of planned.problems) io.stderr.write(`${formatProblem(p)}\n`);
     return EXIT.usage;
   }
+  const advice = adviseOnPorts(planned.plan, detectBindRights());
+  if (advice.denied.length > 0) {
+    for (const message of advice.denied) complain(io, message);
+    return EXIT.usage;
+  }
   let run: RunOptions;
   try {
     run = runOptionsFrom(values);
@@ -95,13 +115,51 @@ export async function oneoffCommand(argv: string[], io: CliIO): Promise<number> 
     complain(io, (err as Error).message);
     return EXIT.usage;
   }
-  return runTunnels(planned.plan, io, run);
+  if (detach && !background) {
+    for (const warning of advice.warnings) complain(io, `warning: ${warning}`);
+    const [{ startInBackground }, { daemonNameForCommand }] = await Promise.all([
+      import('../daemon/start-daemon.js'),
+      import('../daemon/daemon-name.js'),
+    ]);
+    const args = withoutPlacement(parsed.tokens);
+    return startInBackground(
+      {
+        name: daemonNameForCommand(destination, args),
+        source: `fwd ${args.join(' ')}`,
+        args: ['oneoff', ...args],
+        replace: values.replace === true,
+        json: run.json,
+      },
+      io,
+    );
+  }
+  return runTunnels(planned.plan, io, {
+    ...run,
+    warnings: advice.warnings,
+    urls: httpUrls(planned.plan),
+    ...(background ? { background } : {}),
+  });
+}
+
+/** The arguments again, one flag per word, without -d/-f/--replace (also out of bundles like -fN). */
+function withoutPlacement(tokens: ReturnType<typeof parse>['tokens']): string[] {
+  const args: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') args.push(token.value);
+    else if (token.kind === 'option-terminator') args.push('--');
+    else if (!PLACEMENT_FLAGS.has(token.name)) {
+      args.push(token.rawName);
+      if (token.value !== undefined) args.push(token.value);
+    }
+  }
+  return args;
 }
 
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
+    tokens: true,
     options: {
       L: { type: 'string', short: 'L', multiple: true },
       R: { type: 'string', short: 'R', multiple: true },
@@ -113,6 +171,10 @@ function parse(argv: string[]) {
       'ssh-config': { type: 'string', short: 'F' },
       // Accepted for muscle memory: fwd never runs a remote command, so -N is always on.
       N: { type: 'boolean', short: 'N' },
+      // In the background; -f as ssh spells it.
+      detach: { type: 'boolean', short: 'd' },
+      f: { type: 'boolean', short: 'f' },
+      replace: { type: 'boolean' },
       ...OUTPUT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },

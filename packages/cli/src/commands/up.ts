@@ -1,13 +1,19 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CliIO, complain, EXIT } from '../io.js';
+import { httpUrls } from '../render/http-urls.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
-import { type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
+import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
 import { helpFor } from './help.js';
 import { OUTPUT_FLAGS, runOptionsFrom } from './output-flags.js';
+import { adviseOnPorts, detectBindRights } from './port-advice.js';
 
-/** `fwd up [tunnels.yaml] [--only a,b] [--json]`: bring every tunnel up and keep it up. */
-export async function upCommand(argv: string[], io: CliIO): Promise<number> {
+/**
+ * `fwd up [tunnels.yaml] [--only a,b] [--json] [-d [--replace]]`: bring every tunnel up and keep
+ * it up, here or (-d) in the background. `background` is set when this process is that
+ * background fwd (see daemon/daemon-main.ts).
+ */
+export async function upCommand(argv: string[], io: CliIO, background?: BackgroundHooks): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -24,6 +30,10 @@ export async function upCommand(argv: string[], io: CliIO): Promise<number> {
     complain(io, `up takes one file, got ${positionals.length}; see fwd up --help`);
     return EXIT.usage;
   }
+  if (values.replace && !values.detach) {
+    complain(io, '--replace goes with -d (fwd up -d --replace)');
+    return EXIT.usage;
+  }
   const file = positionals[0] ?? 'tunnels.yaml';
   const only = values.only
     ?.split(',')
@@ -37,6 +47,11 @@ export async function upCommand(argv: string[], io: CliIO): Promise<number> {
     for (const p of outcome.problems) io.stderr.write(`${p}\n`);
     return EXIT.usage;
   }
+  const advice = adviseOnPorts(outcome.plan, detectBindRights());
+  if (advice.denied.length > 0) {
+    for (const message of advice.denied) complain(io, message);
+    return EXIT.usage;
+  }
   let run: RunOptions;
   try {
     run = runOptionsFrom(values);
@@ -44,7 +59,41 @@ export async function upCommand(argv: string[], io: CliIO): Promise<number> {
     complain(io, (err as Error).message);
     return EXIT.usage;
   }
-  return runTunnels(outcome.plan, io, { ...run, baseDir: dirname(resolve(io.cwd, file)) });
+  const path = resolve(io.cwd, file);
+  if (values.detach && !background) {
+    for (const warning of advice.warnings) complain(io, `warning: ${warning}`);
+    const [{ startInBackground }, { daemonNameForFile }] = await Promise.all([
+      import('../daemon/start-daemon.js'),
+      import('../daemon/daemon-name.js'),
+    ]);
+    return startInBackground(
+      {
+        name: daemonNameForFile(path),
+        source: path,
+        args: ['up', path, ...daemonFlags(values, io.cwd)],
+        replace: values.replace === true,
+        json: run.json,
+      },
+      io,
+    );
+  }
+  return runTunnels(outcome.plan, io, {
+    ...run,
+    baseDir: dirname(path),
+    warnings: advice.warnings,
+    urls: httpUrls(outcome.plan),
+    ...(background ? { background } : {}),
+  });
+}
+
+/** The flags the background fwd runs with: those that shape the run, with paths made absolute. */
+function daemonFlags(values: ReturnType<typeof parse>['values'], cwd: string): string[] {
+  const flags: string[] = [];
+  if (values.only !== undefined) flags.push('--only', values.only);
+  if (values['ssh-config'] !== undefined) flags.push('-F', resolve(cwd, values['ssh-config']));
+  if (values.metrics !== undefined) flags.push('--metrics', values.metrics);
+  if (values['stats-interval'] !== undefined) flags.push('--stats-interval', values['stats-interval']);
+  return flags;
 }
 
 function parse(argv: string[]) {
@@ -55,6 +104,8 @@ function parse(argv: string[]) {
       only: { type: 'string' },
       ...OUTPUT_FLAGS,
       'ssh-config': { type: 'string', short: 'F' },
+      detach: { type: 'boolean', short: 'd' },
+      replace: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

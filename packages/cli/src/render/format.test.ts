@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatRetry, truncate } from './format.js';
+import { formatBytes, formatRetry, formatUptime, truncate } from './format.js';
 
 describe('format', () => {
   it('formats bytes in binary units with at most one decimal', () => {
@@ -18,5 +18,12 @@ describe('format', () => {
   it('truncates with an ellipsis', () => {
     expect(truncate('abcdef', 4)).toBe('abc…');
     expect(truncate('abc', 4)).toBe('abc');
+  });
+  it('formats uptime coarsely', () => {
+    expect(formatUptime(45_000)).toBe('45s');
+    expect(formatUptime(12 * 60_000 + 5_000)).toBe('12m');
+    expect(formatUptime(2 * 3_600_000 + 3 * 60_000)).toBe('2h03m');
+    expect(formatUptime(3 * 86_400_000 + 4 * 3_600_000)).toBe('3d04h');
+    expect(formatUptime(-5)).toBe('0s');
   });
 });

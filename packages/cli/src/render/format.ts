@@ -24,3 +24,14 @@ export function truncate(text: string, width: number): string {
   if (width <= 1) return text.slice(0, Math.max(0, width));
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
+
+/** How long something has run, coarse like `ps`/docker: "45s", "12m", "2h03m", "3d04h". */
+export function formatUptime(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+}

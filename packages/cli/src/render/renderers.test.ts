@@ -97,4 +97,32 @@ describe('table renderer', () => {
     expect(table).toHaveLength(2);
     for (const line of table) expect(stripAnsi(line).length).toBeLessThanOrEqual(59);
   });
+
+  it('shows the URL to open on a web forward once it is up', async () => {
+    const { out, text } = capture();
+    const r = tableRenderer(out, { color: false, columns: () => 160, now: () => 0 });
+    const forwards = [
+      {
+        kind: 'local' as const,
+        listen: '127.0.0.1:8888',
+        target: 'localhost:8888',
+        url: 'http://127.0.0.1:8888/',
+      },
+      {
+        kind: 'local' as const,
+        listen: '127.0.0.1:6006',
+        target: 'localhost:6006',
+        url: 'http://127.0.0.1:6006/',
+      },
+    ];
+    r.tunnel(status({ state: 'connecting', forwards }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(text()).not.toContain('http://');
+    r.finish([status({ forwards, detail: 'job 4242 on node1' })]);
+    const lines = text().split('\n');
+    expect(
+      lines.some((l) => /→ +localhost:8888 .* job 4242 on node1 {2}http:\/\/127\.0\.0\.1:8888\/$/.test(l)),
+    ).toBe(true);
+    expect(lines.some((l) => /→ +localhost:6006 +http:\/\/127\.0\.0\.1:6006\/$/.test(l))).toBe(true);
+  });
 });

@@ -1,5 +1,6 @@
 import type { HostStatus, TunnelState, TunnelStatus } from '@fwd/core';
 import { formatBytes, formatRetry, truncate } from './format.js';
+import { urlOf } from './http-urls.js';
 import type { Renderer } from './renderer.js';
 
 export interface TableOptions {
@@ -31,6 +32,75 @@ const HEADERS = [
   'DETAIL / LAST ERROR',
 ];
 
+/** What a static frame needs of a host: when its next attempt is, for "reconnecting (in 2.1s)". */
+export interface HostRetry {
+  readonly retryAt: number | undefined;
+}
+
+export interface FrameOptions {
+  color: boolean;
+  /** Lines are cut to this width (the terminal's, less one). */
+  width: number;
+  now: number;
+}
+
+/**
+ * One frame of the status table: a header, then one line per forward (state, counters and detail
+ * on a tunnel's first line). Shared by the live table, `fwd ps` and `fwd up -d`.
+ */
+export function tableLines(
+  tunnels: Iterable<TunnelStatus>,
+  hosts: ReadonlyMap<string, HostRetry>,
+  options: FrameOptions,
+): string[] {
+  const paint = (code: string, text: string): string =>
+    options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  const body: string[][] = [];
+  for (const t of tunnels) {
+    const retry =
+      t.state === 'reconnecting' || t.state === 'connecting'
+        ? formatRetry(hosts.get(t.host)?.retryAt, options.now)
+        : undefined;
+    const state = retry ? `${t.state} (${retry})` : t.state;
+    const error = t.lastError && t.state !== 'up' ? `${t.lastError.code}: ${t.lastError.message}` : '';
+    const info =
+      t.detail && (t.state === 'waiting' || t.state === 'up' || t.state === 'ended' || !error)
+        ? t.detail
+        : error;
+    t.forwards.forEach((f, i) => {
+      const first = i === 0;
+      // The URL to open shows once the tunnel forwards, on its forward's line.
+      const url = t.state === 'up' ? urlOf(f) : undefined;
+      const detail = [first ? info : '', url ?? ''].filter(Boolean).join('  ');
+      body.push([
+        first ? t.name : '',
+        first ? state : '',
+        f.listen,
+        f.kind === 'remote' ? '←' : '→',
+        f.target,
+        first ? String(t.connectionsOpen) : '',
+        first ? formatBytes(t.bytesToRemote) : '',
+        first ? formatBytes(t.bytesFromRemote) : '',
+        detail,
+      ]);
+    });
+  }
+  const all = [HEADERS, ...body];
+  const widths = HEADERS.map((_, col) => Math.max(...all.map((r) => (r[col] ?? '').length)));
+  const width = Math.max(20, options.width);
+  return all.map((row, index) => {
+    const cells = row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)));
+    let line = truncate(cells.join('  ').trimEnd(), width);
+    if (index === 0) line = paint('1', line);
+    else {
+      const state = row[1] ?? '';
+      const key = state.split(' ')[0] as TunnelState;
+      if (state && STATE_COLOR[key]) line = line.replace(state, paint(STATE_COLOR[key], state));
+    }
+    return line;
+  });
+}
+
 /**
  * The live status table of `fwd up` on a terminal: redrawn in place (one write per frame, no
  * clear-screen flicker), with full error messages printed once above it when they first appear.
@@ -46,54 +116,8 @@ export function tableRenderer(out: NodeJS.WritableStream, options: TableOptions)
   const paint = (code: string, text: string): string =>
     options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
 
-  const rows = (): string[][] => {
-    const out: string[][] = [];
-    for (const t of tunnels.values()) {
-      const retry =
-        t.state === 'reconnecting' || t.state === 'connecting'
-          ? formatRetry(hosts.get(t.host)?.retryAt, now())
-          : undefined;
-      const state = retry ? `${t.state} (${retry})` : t.state;
-      const error = t.lastError && t.state !== 'up' ? `${t.lastError.code}: ${t.lastError.message}` : '';
-      const info =
-        t.detail && (t.state === 'waiting' || t.state === 'up' || t.state === 'ended' || !error)
-          ? t.detail
-          : error;
-      t.forwards.forEach((f, i) => {
-        const first = i === 0;
-        out.push([
-          first ? t.name : '',
-          first ? state : '',
-          f.listen,
-          f.kind === 'remote' ? '←' : '→',
-          f.target,
-          first ? String(t.connectionsOpen) : '',
-          first ? formatBytes(t.bytesToRemote) : '',
-          first ? formatBytes(t.bytesFromRemote) : '',
-          first ? info : '',
-        ]);
-      });
-    }
-    return out;
-  };
-
-  const frame = (): string[] => {
-    const body = rows();
-    const all = [HEADERS, ...body];
-    const widths = HEADERS.map((_, col) => Math.max(...all.map((r) => (r[col] ?? '').length)));
-    const width = Math.max(20, options.columns() - 1);
-    return all.map((row, index) => {
-      const cells = row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)));
-      let line = truncate(cells.join('  ').trimEnd(), width);
-      if (index === 0) line = paint('1', line);
-      else {
-        const state = row[1] ?? '';
-        const key = state.split(' ')[0] as TunnelState;
-        if (state && STATE_COLOR[key]) line = line.replace(state, paint(STATE_COLOR[key], state));
-      }
-      return line;
-    });
-  };
+  const frame = (): string[] =>
+    tableLines(tunnels.values(), hosts, { color: options.color, width: options.columns() - 1, now: now() });
 
   const draw = (): void => {
     scheduled = undefined;

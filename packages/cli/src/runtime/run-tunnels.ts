@@ -1,7 +1,15 @@
-import { FwdError, formatEndpoint, nativeCryptoAvailable, openTunnels, type TunnelStatus } from '@fwd/core';
+import {
+  FwdError,
+  formatEndpoint,
+  nativeCryptoAvailable,
+  openTunnels,
+  type Supervisor,
+  type TunnelStatus,
+} from '@fwd/core';
 import type { Plan } from '../config/index.js';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
 import { terminalPrompter } from '../prompts.js';
+import type { UrlDecorator } from '../render/http-urls.js';
 import { ndjsonRenderer } from '../render/ndjson.js';
 import type { Renderer } from '../render/renderer.js';
 import { tableRenderer } from '../render/table.js';
@@ -19,7 +27,26 @@ export interface RunOptions {
   metrics?: { host: string; port: number };
   /** Where relative paths in the config (a relay's `ca`) are resolved; the config file's directory. */
   baseDir?: string;
+  /** Advice shown before anything else (ports browsers refuse, ...). */
+  warnings?: readonly string[];
+  /** Adds the URL to open to the forwards of HTTP tunnels. */
+  urls?: UrlDecorator;
+  /** Set when this process is a background fwd (`fwd up -d`): NDJSON to its log, controlled by socket. */
+  background?: BackgroundHooks;
 }
+
+/** How a background fwd's control side follows the run. */
+export interface BackgroundHooks {
+  /** Aborting stops the run like SIGTERM does (exit 0): `fwd down`. */
+  readonly stop: AbortSignal;
+  /** The tunnels are open (listeners bound); `decorate` adds URLs to statuses, as the renderer shows them. */
+  started(supervisor: Supervisor, decorate: UrlDecorator): void;
+  /** Every tunnel's first attempt is over: up, waiting, or failed. */
+  settled(): void;
+}
+
+/** Stats period of a background fwd's log: a line a minute keeps a week's log small. */
+const BACKGROUND_STATS_MS = 60_000;
 
 /**
  * Runs a plan until Ctrl-C / SIGTERM, or until every tunnel has failed. Exit codes: 130 after
@@ -28,12 +55,15 @@ export interface RunOptions {
 export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Promise<number> {
   const interrupt = interruptSignal();
   try {
-    const live = !options.json && isTTY(io.stdout);
+    const background = options.background;
+    const live = !options.json && !background && isTTY(io.stdout);
+    const stop = background ? AbortSignal.any([interrupt.signal, background.stop]) : interrupt.signal;
+    const decorate: UrlDecorator = options.urls ?? ((s) => s);
     const stdout = io.stdout as NodeJS.WriteStream;
     const renderer: Renderer = live
       ? tableRenderer(io.stdout, {
           color: io.env.NO_COLOR === undefined,
-          columns: () => stdout.columns ?? 120,
+          columns: () => stdout.columns || 120,
         })
       : ndjsonRenderer(io.stdout);
     const prompter = terminalPrompter(io.stdin, io.stderr, {
@@ -46,6 +76,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
         'ssh2 native crypto binding missing: throughput will be >10× lower (rebuild with npm ci)',
       );
     }
+    for (const warning of options.warnings ?? []) renderer.note('warn', warning);
     let spec: Awaited<ReturnType<typeof supervisorSpecFromPlan>>;
     try {
       spec = await supervisorSpecFromPlan(plan, {
@@ -58,8 +89,8 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
       return EXIT.usage;
     }
     const supervisor = await openTunnels(spec, {
-      signal: interrupt.signal,
-      statsIntervalMs: options.statsIntervalMs ?? (live ? 1_000 : 10_000),
+      signal: stop,
+      statsIntervalMs: options.statsIntervalMs ?? (live ? 1_000 : background ? BACKGROUND_STATS_MS : 10_000),
     });
     let metrics: MetricsServer | undefined;
     if (options.metrics) {
@@ -74,17 +105,21 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
       }
       renderer.note('info', `metrics on http://${formatEndpoint(metrics.address)}/metrics and /healthz`);
     }
-    supervisor.on('tunnel', (s) => renderer.tunnel(s));
+    supervisor.on('tunnel', (s) => renderer.tunnel(decorate(s)));
     supervisor.on('host', (h) => renderer.host(h));
-    supervisor.on('stats', (all) => renderer.stats(all));
-    for (const status of supervisor.snapshot()) renderer.tunnel(status);
+    supervisor.on('stats', (all) => renderer.stats(all.map(decorate)));
+    for (const status of supervisor.snapshot()) renderer.tunnel(decorate(status));
+    if (background) {
+      background.started(supervisor, decorate);
+      void supervisor.settled().then(() => background.settled());
+    }
 
     // Nothing left to run once every tunnel failed or ended (its job finished).
     const allOver = (all: TunnelStatus[]): boolean =>
       all.length > 0 && all.every((t) => t.state === 'failed' || t.state === 'ended');
     await new Promise<void>((resolve) => {
-      if (interrupt.signal.aborted || allOver(supervisor.snapshot())) return resolve();
-      interrupt.signal.addEventListener('abort', () => resolve(), { once: true });
+      if (stop.aborted || allOver(supervisor.snapshot())) return resolve();
+      stop.addEventListener('abort', () => resolve(), { once: true });
       supervisor.on('tunnel', () => {
         if (allOver(supervisor.snapshot())) resolve();
       });
@@ -94,9 +129,10 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     const failed = over && final.some((t) => t.state === 'failed' || t.ended?.ok === false);
     if (interrupt.received())
       renderer.note('info', `${interrupt.received()}: closing listeners and sessions`);
+    else if (background?.stop.aborted) renderer.note('info', 'fwd down: closing listeners and sessions');
     await supervisor.close();
     await metrics?.close();
-    renderer.finish(supervisor.snapshot());
+    renderer.finish(supervisor.snapshot().map(decorate));
     if (over && final.every((t) => t.state === 'failed')) complain(io, 'every tunnel failed');
     return exitCodeFor(interrupt.received(), failed);
   } catch (err) {

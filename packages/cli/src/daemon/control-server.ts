@@ -1,0 +1,78 @@
+import { chmod, unlink } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { probeSocket, requestStatus } from './control-client.js';
+import { type ControlReply, type DaemonStatus, parseRequest, readLines } from './control-protocol.js';
+
+export interface ControlHandlers {
+  status(): DaemonStatus;
+  /** Begin a clean stop; the process exits when done, which closes every control connection. */
+  stop(): void;
+}
+
+export interface ControlServer {
+  readonly path: string;
+  /** Stop accepting (the socket file goes with it); open connections close when the process exits. */
+  close(): void;
+}
+
+/** Another live daemon already owns the socket path. */
+export interface AlreadyRunning {
+  readonly running: DaemonStatus | undefined;
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Listens on the control socket `path` (mode 0600; the caller's umask already keeps it private
+ * while it is created, and its directory is 0700). Binding the path is what claims the name:
+ * when it exists, a live owner means "already running", a dead one's stale file is removed.
+ */
+export async function listenControl(
+  path: string,
+  handlers: ControlHandlers,
+): Promise<ControlServer | AlreadyRunning> {
+  const server = createServer((connection) => serve(connection, handlers));
+  try {
+    await listen(server, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    const probe = await probeSocket(path);
+    if (probe.kind === 'alive') {
+      const running = await requestStatus(probe.socket).catch(() => undefined);
+      probe.socket.destroy();
+      return { running };
+    }
+    if (probe.kind === 'unresponsive') return { running: undefined };
+    if (probe.kind === 'stale') await unlink(path).catch(() => undefined);
+    await listen(server, path);
+  }
+  await chmod(path, 0o600);
+  return { path, close: () => server.close() };
+}
+
+function serve(connection: Socket, handlers: ControlHandlers): void {
+  connection.on('error', () => undefined);
+  const reply = (message: ControlReply): void => {
+    if (connection.writable) connection.write(`${JSON.stringify(message)}\n`);
+  };
+  readLines(
+    connection,
+    (line) => {
+      const req = parseRequest(line);
+      if (!req)
+        return reply({ ok: false, error: 'unknown request; expected {"cmd":"status"} or {"cmd":"stop"}' });
+      if (req.cmd === 'status') return reply({ ok: true, status: handlers.status() });
+      reply({ ok: true, stopping: true, pid: process.pid });
+      handlers.stop();
+    },
+    () => connection.destroy(),
+  );
+}
