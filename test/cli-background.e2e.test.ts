@@ -221,6 +221,10 @@ describe.skipIf(skipWithoutDocker)('fwd up -d, ps, logs, down (the real binary) 
     expect(others).toEqual([]);
     expect(after?.name).toBe(before.name);
     expect(after?.pid).not.toBe(before.pid);
+    // A fresh log for the new run: the old one's stop is not in it.
+    const log = events(await readFile(after?.log ?? '', 'utf8'));
+    expect(log.filter((e) => e.event === 'stopped')).toEqual([]);
+    expect(log.some((e) => e.event === 'tunnel' && e.state === 'up')).toBe(true);
     const web = after?.tunnels.find((t) => t.name === 'web')?.forwards[0]?.listen ?? '';
     expect((await httpGet({ port: Number(web.split(':').at(-1)) }, '/')).status).toBe(200);
   });

@@ -1,3 +1,4 @@
+import { ftruncateSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Supervisor } from '@fwd/core';
 import { type CliIO, EXIT } from '../io.js';
@@ -67,6 +68,12 @@ export async function daemonMain(argv: string[], io: CliIO): Promise<number> {
       ...(control.running ? { running: control.running } : {}),
     });
     return EXIT.failure;
+  }
+  // The name is ours: each start gets a fresh log, so `fwd logs` tells the story of this run.
+  try {
+    ftruncateSync(1, 0);
+  } catch {
+    // stdout is not a file (started by hand): nothing to empty.
   }
   const hooks: BackgroundHooks = {
     stop: stop.signal,

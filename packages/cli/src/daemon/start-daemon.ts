@@ -74,8 +74,9 @@ export async function startInBackground(start: BackgroundStart, io: CliIO): Prom
   }
 
   const log = logPath(dirs, start.name);
-  // Each start gets a fresh log: `fwd logs` tells the story of the daemon that runs now.
-  const logFd = openSync(log, 'w', 0o600);
+  // Appended to, not truncated: the daemon empties it once it has won the name (a racing second
+  // start must not clobber the log of the one that runs).
+  const logFd = openSync(log, 'a', 0o600);
   let child: ChildProcess;
   try {
     child = spawn(
@@ -115,6 +116,9 @@ export async function startInBackground(start: BackgroundStart, io: CliIO): Prom
     }
   } else if (outcome.kind === 'exited') {
     for (const message of outcome.messages) io.stderr.write(`${message}\n`);
+    if (outcome.messages.length === 0 && !outcome.running) {
+      complain(io, `the background fwd exited (code ${outcome.code}) before its tunnels settled; see ${log}`);
+    }
     if (outcome.running) {
       complain(
         io,
