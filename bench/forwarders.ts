@@ -70,7 +70,8 @@ export function resolveCandidate(log: (msg: string) => void): CandidateSpec {
     return {
       kind: 'cli',
       label: 'fwd CLI',
-      template: `{NODE} ${CLI_MAIN} ${flags.join(' ')} {USER}@127.0.0.1`,
+      // The bin itself, as users run it: its shebang carries node flags (--optimize-for-size).
+      template: `${CLI_MAIN} ${flags.join(' ')} {USER}@127.0.0.1`,
     };
   }
   if (wanted === 'cli')

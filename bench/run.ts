@@ -57,7 +57,7 @@ async function startSink(): Promise<{ child: Child; port: number }> {
 }
 
 async function coldStarts(config: BenchConfig): Promise<{ fwd: ColdStart; sshV: ColdStart }> {
-  const fwd = await coldStart(process.execPath, [CLI_MAIN, '--version'], config.versionRuns);
+  const fwd = await coldStart(CLI_MAIN, ['--version'], config.versionRuns);
   const sshV = await coldStart('ssh', ['-V'], config.versionRuns);
   log(
     `cold fwd --version: median ${fwd.medianMs.toFixed(0)} ms, min ${fwd.minMs.toFixed(0)} ms ("${fwd.output}")`,

@@ -1,5 +1,5 @@
 import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, ParsedKey } from 'ssh2';
-import ssh2 from 'ssh2';
+import { ssh2 } from './ssh2-adapter.js';
 
 /** A private key's contents, and what to call it in prompts and messages (usually its path). */
 export interface PrivateKeySource {

@@ -8,6 +8,12 @@ import { type ByteCounters, type Pipe, pipeBothWays } from './pipe.js';
 let nextConnectionId = 1;
 
 /**
+ * Buffer size of the sockets at either end of a forward. Node's 16 KiB default is smaller than
+ * one SSH packet (32 KiB), so every packet hit backpressure and went out in its own write.
+ */
+export const SOCKET_HIGH_WATER_MARK: number = 256 * 1024;
+
+/**
  * The live connections of one forward (-L, -R or -D): carries each socket ⇄ channel pair,
  * keeps the forward's figures, reports through the forward's events, and ends them all at close.
  */

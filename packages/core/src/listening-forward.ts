@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { unlink } from 'node:fs/promises';
 import { type AddressInfo, createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ConnectionSet } from './connection-set.js';
+import { ConnectionSet, SOCKET_HIGH_WATER_MARK } from './connection-set.js';
 import {
   type BindAddress,
   type ChannelOpener,
@@ -94,7 +94,13 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
     negotiator: Negotiator,
     options: ListenOptions,
   ): Promise<ListeningForward> {
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    // A 16 KiB write buffer is smaller than one SSH packet: every packet would stall the channel.
+    const server = createServer({
+      allowHalfOpen: true,
+      pauseOnConnect: true,
+      noDelay: true,
+      highWaterMark: SOCKET_HIGH_WATER_MARK,
+    });
     const forward = new ListeningForward(server, opener, negotiator);
     server.on('connection', (socket) => forward.#accept(socket));
     await bind(server, options);
@@ -175,11 +181,16 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
   }
 }
 
+// A browser opening dozens of connections at once, or a burst of 2000, must not overflow the
+// accept queue: dropped SYNs are retried only after 1 s (ssh -L uses 128). The kernel caps this
+// at net.core.somaxconn (4096 on current Linux).
+const DEFAULT_BACKLOG = 4096;
+
 async function bind(server: Server, options: ListenOptions): Promise<void> {
   const { bind: where, signal } = options;
   if (signal?.aborted) throw abortError(signal, `listen on ${formatEndpoint(where)}`);
   try {
-    await listenOnce(server, where, options.backlog ?? 511, options.socketMode);
+    await listenOnce(server, where, options.backlog ?? DEFAULT_BACKLOG, options.socketMode);
   } catch (err) {
     // A unix socket file left by a dead process: remove it if nobody answers on it.
     if (
@@ -189,7 +200,7 @@ async function bind(server: Server, options: ListenOptions): Promise<void> {
     ) {
       await unlink(where.path);
       try {
-        return await listenOnce(server, where, options.backlog ?? 511, options.socketMode);
+        return await listenOnce(server, where, options.backlog ?? DEFAULT_BACKLOG, options.socketMode);
       } catch (again) {
         throw fromBindError(again, formatEndpoint(where));
       }

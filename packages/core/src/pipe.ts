@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { corkForThisTick } from './write-coalescing.js';
 
 /** Bytes moved by one connection or a whole forward; mutated in place on the hot path. */
 export interface ByteCounters {
@@ -51,6 +52,8 @@ export function pipeBothWays(
   const onRemoteData = (chunk: Buffer): void => {
     counters.bytesFromRemote += chunk.length;
     if (alsoCount) alsoCount.bytesFromRemote += chunk.length;
+    // Several SSH packets arrive per socket read: hand them to the client in one writev.
+    corkForThisTick(local);
     if (!local.write(chunk)) remote.pause();
   };
 
@@ -60,11 +63,12 @@ export function pipeBothWays(
   local.on('drain', () => remote.resume());
 
   // EOF travels on as EOF: the other direction stays open until its own end.
+  // (Ending a stream twice builds an error object nobody sees; the guards keep that off the path.)
   local.on('end', () => {
-    if (!remoteClosed) remote.end();
+    if (!remoteClosed && !remote.writableEnded) remote.end();
   });
   remote.on('end', () => {
-    if (!local.destroyed) local.end();
+    if (!local.destroyed && !local.writableEnded) local.end();
   });
 
   local.on('error', note);
@@ -77,7 +81,7 @@ export function pipeBothWays(
     localClosed = true;
     local.off('data', onLocalData);
     // Closes the channel (EOF first if not yet sent); its 'close' follows the server's reply.
-    if (!remoteClosed) remote.destroy();
+    if (!remoteClosed) release(remote);
     finishIfBothClosed();
   });
   remote.on('close', () => {
@@ -90,7 +94,7 @@ export function pipeBothWays(
       local.resume();
       if (local.writableFinished) local.destroy();
       else {
-        local.end();
+        if (!local.writableEnded) local.end();
         local.once('finish', () => local.destroy());
       }
     }
@@ -103,7 +107,7 @@ export function pipeBothWays(
     abort(reason?: Error): void {
       if (reason) note(reason);
       if (!remoteClosed) {
-        remote.destroy();
+        release(remote);
         // Do not wait for the server to confirm the close: it may be the thing that is gone.
         remoteClosed = true;
         remote.off('data', onRemoteData);
@@ -112,4 +116,14 @@ export function pipeBothWays(
       finishIfBothClosed();
     },
   };
+}
+
+/**
+ * Ends and closes the remote side. An ssh2 channel's destroy() is end() + close(); once it has
+ * ended, close() alone avoids end()'s "already finished" error object (a few % per connection).
+ */
+function release(remote: Duplex): void {
+  const channel = remote as Duplex & { close?: () => void };
+  if (remote.writableEnded && typeof channel.close === 'function') channel.close();
+  else remote.destroy();
 }

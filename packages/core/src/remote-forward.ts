@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ConnectionSet } from './connection-set.js';
+import { ConnectionSet, SOCKET_HIGH_WATER_MARK } from './connection-set.js';
 import {
   type ForwardTarget,
   formatEndpoint,
@@ -63,9 +63,13 @@ export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncD
       return;
     }
     const id = this.#connections.nextId();
+    // Node honours highWaterMark here (it reaches the Duplex options); @types/node omits it.
+    const buffering = { allowHalfOpen: true, highWaterMark: SOCKET_HIGH_WATER_MARK } as {
+      allowHalfOpen: true;
+    };
     const socket: Socket = isSocketPath(this.target)
-      ? netConnect({ path: this.target.path, allowHalfOpen: true })
-      : netConnect({ host: this.target.host, port: this.target.port, allowHalfOpen: true, noDelay: true });
+      ? netConnect({ path: this.target.path, ...buffering })
+      : netConnect({ host: this.target.host, port: this.target.port, noDelay: true, ...buffering });
     socket.pause();
     const onError = (err: Error): void => {
       reject();

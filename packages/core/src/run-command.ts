@@ -1,5 +1,4 @@
-import type ssh2 from 'ssh2';
-import type { ClientChannel } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import { fromChannelOpenError } from './error-translation.js';
 import { abortError, FwdError } from './errors.js';
 
@@ -22,7 +21,7 @@ export interface CommandResult {
 
 /** Runs one command over an exec channel and collects its output. */
 export function runCommand(
-  client: ssh2.Client,
+  client: Client,
   where: string,
   command: string,
   options: RunCommandOptions,

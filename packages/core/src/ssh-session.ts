@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { Algorithms, ClientChannel, TcpConnectionDetails, UNIXConnectionDetails } from 'ssh2';
-import ssh2 from 'ssh2';
+import type { Algorithms, Client, ClientChannel, TcpConnectionDetails, UNIXConnectionDetails } from 'ssh2';
 import { type AuthOptions, AuthPlan } from './auth.js';
 import {
   type BindAddress,
@@ -18,7 +17,9 @@ import { ListeningForward } from './listening-forward.js';
 import { describeRemoteRefusal, type RemoteBinding, RemoteForward } from './remote-forward.js';
 import { type CommandResult, type RunCommandOptions, runCommand } from './run-command.js';
 import { socksNegotiator } from './socks-negotiator.js';
+import { ssh2 } from './ssh2-adapter.js';
 import type { Transport } from './transport.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 export interface ConnectOptions extends AuthOptions {
   transport: Transport;
@@ -76,7 +77,7 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
   readonly where: string;
   /** Settles when the session is gone, with the reason (undefined for a requested close). Never rejects. */
   readonly closed: Promise<FwdError | undefined>;
-  readonly #client: ssh2.Client;
+  readonly #client: Client;
   readonly #owned = new Set<{ close(): Promise<void> }>();
   readonly #remoteTcp = new Map<string, RemoteForward>();
   readonly #remoteUnix = new Map<string, RemoteForward>();
@@ -85,7 +86,7 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
   #closing: Promise<void> | undefined;
 
   /** @internal Use {@link connect}. */
-  constructor(client: ssh2.Client, where: string) {
+  constructor(client: Client, where: string) {
     super();
     this.#client = client;
     this.where = where;
@@ -330,7 +331,7 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
   const connectSignal = signal
     ? AbortSignal.any([signal, AbortSignal.timeout(options.readyTimeoutMs ?? 30_000)])
     : AbortSignal.timeout(options.readyTimeoutMs ?? 30_000);
-  const stream = await transport.connect(connectSignal);
+  const stream = coalesceWrites(await transport.connect(connectSignal));
   const algorithms = await preferKnownHostKeyTypes(options.algorithms, hostKeys, endpoint);
   const client = new ssh2.Client();
   let hostKeyError: FwdError | undefined;

@@ -1,0 +1,72 @@
+import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
+import type ssh2Types from 'ssh2';
+
+// The one place that loads ssh2, with two measured fixes to its hot paths (profiles: README of
+// shared/bench and this repo's bench/README.md). Behaviour is unchanged; only allocations and
+// system calls go away. Everything in core imports ssh2 from here.
+
+const require = createRequire(import.meta.url);
+
+/**
+ * ssh2 fills every packet's padding with its own randomFillSync call (4-6 % of CPU per packet).
+ * Padding only has to be unpredictable, so serve it from a pool refilled 64 KiB at a time with
+ * the same CSPRNG; bytes are never handed out twice. Large requests go straight through.
+ */
+const POOL_BYTES = 64 * 1024;
+const realRandomFillSync = crypto.randomFillSync;
+let pool = Buffer.alloc(0);
+let used = 0;
+/** @internal Exported for tests. */
+export function pooledRandomFillSync<T extends NodeJS.ArrayBufferView>(
+  buffer: T,
+  offset = 0,
+  size?: number,
+): T {
+  const length = size ?? buffer.byteLength - offset;
+  if (length > 256 || !Buffer.isBuffer(buffer)) return realRandomFillSync(buffer, offset, length);
+  if (used + length > pool.length) {
+    pool = realRandomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+    used = 0;
+  }
+  pool.copy(buffer, offset, used, used + length);
+  used += length;
+  return buffer;
+}
+
+const alreadyLoaded = Object.keys(require.cache).some((path) =>
+  path.includes('/ssh2/lib/protocol/crypto.js'),
+);
+
+/** Whether ssh2's padding comes from the pool (false if something loaded ssh2 before core did). */
+export const paddingPooled: boolean = !alreadyLoaded;
+
+// ssh2 destructures randomFillSync from 'crypto' when its modules load: swap it in for exactly
+// that moment, then put the real one back for everyone else.
+let loaded: typeof ssh2Types;
+if (alreadyLoaded) {
+  loaded = require('ssh2') as typeof ssh2Types;
+} else {
+  (crypto as { randomFillSync: typeof crypto.randomFillSync }).randomFillSync = pooledRandomFillSync;
+  try {
+    loaded = require('ssh2') as typeof ssh2Types;
+  } finally {
+    (crypto as { randomFillSync: typeof crypto.randomFillSync }).randomFillSync = realRandomFillSync;
+  }
+}
+
+/**
+ * ssh2's Channel.destroy() is end() + close(); on a channel that has already ended (the normal
+ * case at teardown: Node's autoDestroy calls it) end() builds an "already finished" error that
+ * nobody sees — 2-4 % of CPU per connection. Same effect, without the error object.
+ */
+const { Channel } = require('ssh2/lib/Channel.js') as {
+  Channel: { prototype: { destroy(): unknown; end(): unknown; close(): unknown; writableEnded: boolean } };
+};
+Channel.prototype.destroy = function destroy(this: typeof Channel.prototype) {
+  if (!this.writableEnded) this.end();
+  this.close();
+  return this;
+};
+
+export const ssh2: typeof ssh2Types = loaded;
