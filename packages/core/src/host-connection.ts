@@ -19,6 +19,11 @@ export interface HostSpec {
   /** Everything else connect() takes: user, keys, agent, host keys, keepalive, algorithms. */
   session: Omit<ConnectOptions, 'transport' | 'signal'>;
   reconnect?: BackoffOptions;
+  /**
+   * This machine itself: no SSH session is kept (the host is `up` at once and `acquire` rejects).
+   * Its tunnels need a gate whose `via` carries their channels (e.g. a session into a Slurm node).
+   */
+  local?: boolean;
 }
 
 // Probing is a TCP connect plus sshd's banner: cheap enough twice a second, and it bounds how
@@ -80,17 +85,26 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     return this.#session?.alive ? this.#session : undefined;
   }
 
-  /** Starts the connect/reconnect loop (idempotent). */
+  /** Starts the connect/reconnect loop (idempotent). A local host is simply up. */
   start(): void {
+    if (this.spec.local) {
+      if (this.#status.state === 'connecting') this.#setStatus({ state: 'up' });
+      return;
+    }
     this.#running ??= this.#run();
   }
 
   /**
    * The live session, or the next one within `waitMs`. Rejects with TRANSPORT_CLOSED when none
-   * comes in time, or with the fatal error of a failed host.
+   * comes in time, with the fatal error of a failed host, or with CONFIG_INVALID for a local host.
    */
   acquire(waitMs: number, signal?: AbortSignal): Promise<SshSession> {
     this.start();
+    if (this.spec.local) {
+      return Promise.reject(
+        new FwdError('CONFIG_INVALID', `${this.spec.name} is this machine: there is no SSH session to it`),
+      );
+    }
     const live = this.session;
     if (live) return Promise.resolve(live);
     if (this.#status.state === 'failed' && this.#status.lastError)

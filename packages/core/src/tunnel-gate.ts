@@ -1,6 +1,6 @@
 import type { HostConnection } from './host-connection.js';
 import type { SshSession } from './ssh-session.js';
-import type { ForwardSpec } from './tunnel-runtime.js';
+import type { ForwardSpec, ForwardStatus } from './tunnel-runtime.js';
 
 /** Why a gated tunnel ended for good, e.g. its Slurm job finished. */
 export interface TunnelEnd {
@@ -15,8 +15,13 @@ export interface GateContext {
   acquire(signal?: AbortSignal): Promise<SshSession>;
   /** Aborted when the tunnel is closed. */
   readonly signal: AbortSignal;
-  /** Progress shown next to the `waiting` state: "job 4242 pending (Priority)". */
+  /** Progress shown next to the `waiting` state: "job 4242 pending (Priority)"; after open, the detail. */
   progress(detail: string): void;
+  /**
+   * The forwards with the addresses they really listen on (port 0 resolved), once `open` has
+   * resolved and they are bound; never settles if they could not be (race it with `signal`).
+   */
+  listening?(): Promise<readonly ForwardStatus[]>;
 }
 
 export interface GateOpen {

@@ -71,6 +71,10 @@ export class TunnelRuntime extends EventEmitter<{ status: [TunnelStatus] }> {
   #route: HostConnection;
   #forwards: readonly ForwardSpec[] | undefined;
   #detail: string | undefined;
+  /** The gate's latest line: what the detail goes back to once a ready check stops talking. */
+  #gateDetail: string | undefined;
+  #bound: (() => void) | undefined;
+  readonly #listening: Promise<readonly ForwardStatus[]>;
   #readyPending = false;
   #ended: TunnelEnd | undefined;
   #ownError: FwdError | undefined;
@@ -86,6 +90,9 @@ export class TunnelRuntime extends EventEmitter<{ status: [TunnelStatus] }> {
     this.#host = host;
     this.#route = host;
     this.#outageWaitMs = outageWaitMs;
+    this.#listening = new Promise((resolve) => {
+      this.#bound = () => resolve(this.#forwardStatuses());
+    });
   }
 
   /** Binds listeners now (ungated) or once the gate opens; a failure fails only this tunnel. */
@@ -139,9 +146,11 @@ export class TunnelRuntime extends EventEmitter<{ status: [TunnelStatus] }> {
         acquire: (s) => this.#host.acquire(Number.POSITIVE_INFINITY, s ?? signal),
         signal,
         progress: (detail) => {
+          this.#gateDetail = detail;
           this.#detail = detail;
           this.#update();
         },
+        listening: () => this.#listening,
       });
       if (signal.aborted) return;
       if (open.via) {
@@ -149,7 +158,8 @@ export class TunnelRuntime extends EventEmitter<{ status: [TunnelStatus] }> {
         open.via.on('status', () => this.#update());
         open.via.start();
       }
-      this.#detail = open.detail ?? this.#detail;
+      if (open.detail !== undefined) this.#gateDetail = open.detail;
+      this.#detail = this.#gateDetail;
       await this.#openForwards(open.forwards);
       this.#update();
       const end = await Promise.race([open.ended, abortedPromise(signal)]);
@@ -188,6 +198,7 @@ export class TunnelRuntime extends EventEmitter<{ status: [TunnelStatus] }> {
     this.#route.on('up', (session) => void this.#openRemotes(session));
     const live = this.#route.session;
     if (live) void this.#openRemotes(live);
+    this.#bound?.();
     if (this.spec.ready) void this.#waitReady(this.spec.ready, forwards);
   }
 
@@ -217,8 +228,8 @@ export class TunnelRuntime extends EventEmitter<{ status: [TunnelStatus] }> {
       }
     }
     this.#readyPending = false;
-    // Put back what was there only if our own text is still shown (a gate may have moved on).
-    if (shown === undefined || this.#detail === shown) this.#detail = before;
+    // Put back the gate's latest line (it may have moved on meanwhile, e.g. to the app's URL).
+    if (shown === undefined || this.#detail === shown) this.#detail = this.#gateDetail ?? before;
     this.#update();
   }
 
@@ -287,7 +298,10 @@ export class TunnelRuntime extends EventEmitter<{ status: [TunnelStatus] }> {
     if (this.#stop.signal.aborted) return 'stopped';
     if (this.#ownError) return 'failed';
     if (this.#host.status.state === 'failed') return 'failed';
-    if (this.#forwards === undefined) return this.#host.session ? 'waiting' : hostState(this.#host);
+    if (this.#forwards === undefined) {
+      // A local host has no session: it is up as soon as it starts, and its tunnels wait on their gate.
+      return this.#host.session || this.#host.spec.local ? 'waiting' : hostState(this.#host);
+    }
     const route = hostState(this.#route);
     if (route !== 'up') return route;
     const remotesWanted = this.#forwards.filter((f) => f.kind === 'remote').length;
