@@ -98,7 +98,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
     const id = jobIdOf(pending);
     const up = await fwd.waitForEvent(inState('notebook', 'up'));
     expect(up.detail).toBe(`job ${id} on node1`);
-    expect(up.forwards).toEqual([{ kind: 'local', listen: expect.any(String), target: 'node1:8888' }]);
+    expect(up.forwards).toMatchObject([{ kind: 'local', listen: expect.any(String), target: 'node1:8888' }]);
 
     const api = await httpGet(listenAddress(up), '/api');
     expect(api.status).toBe(200);

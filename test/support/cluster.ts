@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
@@ -32,6 +33,11 @@ export interface StartClusterOptions {
   bobKey?: KeyPair;
   /** Start-up budget for the whole cluster (default 60 s). */
   startupTimeoutMs?: number;
+  /**
+   * More bind mounts on login only, e.g. this machine's node binary and the built repo (read-only)
+   * to run fwd on the login node itself; the image is Debian 12 like this machine.
+   */
+  loginMounts?: { source: string; target: string; mode?: 'ro' | 'rw' }[];
 }
 
 export type ClusterContainerName = 'login' | `node${number}`;
@@ -75,6 +81,11 @@ export interface Cluster extends AsyncDisposable {
     cmd: string[],
     options?: ClusterExecOptions,
   ): Promise<ClusterExecResult>;
+  /**
+   * Starts `cmd` in the container with `docker exec` and returns at once: stdout and stderr stream
+   * as it runs, and the process exits with the command's exit status. For long-running commands.
+   */
+  spawn(container: ClusterContainerName, cmd: string[], options?: ClusterExecOptions): ChildProcess;
   /** The fake slurmctld (login) or slurmd (nodes) log, for failure messages. */
   daemonLog(container: ClusterContainerName): Promise<string>;
   /** sshd's log on that container (LogLevel VERBOSE). */
@@ -123,7 +134,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       .withLabels(labels)
       .withNetwork(net)
       .withNetworkAliases('login')
-      .withBindMounts(mounts)
+      .withBindMounts([...mounts, ...(options.loginMounts ?? [])])
       .withLoopbackPorts(22)
       .withEnvironment(
         definedEnv({
@@ -195,6 +206,21 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       });
       return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
     };
+    const spawnIn = (
+      name: ClusterContainerName,
+      cmd: string[],
+      execOptions: ClusterExecOptions = {},
+    ): ChildProcess => {
+      const container = started.get(name);
+      if (!container) throw new Error(`no container ${name} in this cluster`);
+      const user = execOptions.user;
+      const home = user && user !== 'root' ? `/home/${user}` : undefined;
+      const env = { ...(user && home ? { HOME: home, USER: user, LOGNAME: user } : {}), ...execOptions.env };
+      const workingDir = execOptions.workingDir ?? home;
+      const args = ['exec', ...(user ? ['-u', user] : []), ...(workingDir ? ['-w', workingDir] : [])];
+      for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
+      return spawn('docker', [...args, container.getId(), ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    };
     const catLog = async (name: ClusterContainerName, file: string): Promise<string> =>
       (await exec(name, ['cat', file])).stdout;
 
@@ -209,6 +235,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       bob: { username: 'bob', privateKey: bob.privateKey, publicKey: bob.publicKey },
       containers: started,
       exec,
+      spawn: spawnIn,
       daemonLog: (name) => catLog(name, name === 'login' ? '/var/log/slurmctld.log' : '/var/log/slurmd.log'),
       sshdLog: (name) => catLog(name, '/var/log/sshd.log'),
       close,

@@ -125,12 +125,49 @@ function checkForwards(config: TunnelsConfig, ctx: CrossCheckContext): void {
 }
 
 /**
+ * Where forwards may start: a local host has no session of its own, so its tunnels follow a Slurm
+ * job into its node; a unix socket a job creates exists only on its node, so `via: login` cannot
+ * reach it.
+ */
+function checkVia(config: TunnelsConfig, ctx: CrossCheckContext): void {
+  const localHosts = new Set(config.hosts.filter((h) => h.local).map((h) => h.name));
+  for (const tunnel of config.tunnels) {
+    const slurm = ctx.slurmDeclared.has(tunnel.name);
+    if (localHosts.has(tunnel.host)) {
+      if (!slurm) {
+        ctx.report(
+          ['tunnels', tunnel.name, 'host'],
+          `host ${tunnel.host} is this machine (local: true): only Slurm tunnels (slurm:) run over it, into the job's node`,
+        );
+      } else if (tunnel.via === 'login') {
+        ctx.report(
+          ['tunnels', tunnel.name, 'via'],
+          `host ${tunnel.host} is this machine (local: true): there is no login session to forward from; use via: node`,
+        );
+      }
+      continue;
+    }
+    if (slurm && tunnel.via === 'login') {
+      const socket = tunnel.forwards.find((f) => f.kind === 'local' && 'path' in f.target);
+      if (socket) {
+        ctx.report(
+          ctx.forwardPaths.get(socket) ?? ['tunnels', tunnel.name, 'via'],
+          `bad forward "${socket.spec}": a unix socket the job creates exists only on its node; use via: node (the default for socket targets)`,
+        );
+      }
+    }
+  }
+}
+
+/**
  * The checks that look across entries: host and jump references, jump cycles, colliding bind
- * addresses, placeholders outside Slurm tunnels and unsupported forward kinds.
+ * addresses, placeholders outside Slurm tunnels, unsupported forward kinds, and where forwards
+ * start (local hosts, sockets on nodes).
  */
 export function crossCheck(config: TunnelsConfig, ctx: CrossCheckContext): void {
   checkReferences(config, ctx);
   checkJumpCycles(config, ctx);
   checkDuplicateBinds(config, ctx);
   checkForwards(config, ctx);
+  checkVia(config, ctx);
 }

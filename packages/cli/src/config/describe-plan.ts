@@ -60,7 +60,11 @@ function describeTunnel(tunnel: PlanTunnel, hostName: string): string[] {
 export function describePlan(plan: Plan): string {
   const lines: string[] = [];
   for (const host of plan.hosts) {
-    lines.push(`${host.name}  ${hopText(host)}`);
+    lines.push(
+      host.local
+        ? `${host.name}  this machine (Slurm commands run here; SSH into nodes as ${host.user})`
+        : `${host.name}  ${hopText(host)}`,
+    );
     for (const hop of host.jumpChain)
       lines.push(`  jump     ${hop.name === hop.hostName ? '' : `${hop.name} = `}${hopText(hop)}`);
     const transport = host.jumpChain[0]?.transport ?? host.transport;
@@ -73,7 +77,8 @@ export function describePlan(plan: Plan): string {
   }
   for (const tunnel of plan.tunnels) {
     const host = plan.hosts.find((h) => h.name === tunnel.host);
-    lines.push(...describeTunnel(tunnel, host?.hostName ?? tunnel.host));
+    const from = tunnel.via === 'node' ? "the job's node" : (host?.hostName ?? tunnel.host);
+    lines.push(...describeTunnel(tunnel, from));
   }
   return lines.join('\n');
 }

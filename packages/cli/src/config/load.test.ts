@@ -356,6 +356,35 @@ tunnels:
     ]);
   });
 
+  it('checks local: true hosts and where Slurm forwards start', () => {
+    const text = `version: 1
+hosts:
+  here: { local: true, port: 22, jump: b }
+  login: { local: true, user: alice }
+  b: {}
+tunnels:
+  a: { host: login, local: 8888:localhost:8888 }
+  b: { host: login, via: login, slurm: { job: 1 }, local: 8892:localhost:8888 }
+  c: { host: b, via: login, slurm: { job: 1 }, local: "8889:/home/{user}/nb.sock" }
+  d: { host: login, slurm: { job: 1 }, local: "8890:/home/{user}/nb-{job}.sock" }
+  e: { host: b, via: node, slurm: { job: 1 }, local: 8891:127.0.0.1:8888 }
+`;
+    expect(problems(text)).toEqual([
+      'tunnels.yaml:3:30  hosts.here.port: a local: true host is this machine: port: does not apply (only user: and identityFile:, for SSH into nodes)',
+      'tunnels.yaml:3:40  hosts.here.jump: a local: true host is this machine: jump: does not apply (only user: and identityFile:, for SSH into nodes)',
+      "tunnels.yaml:7:14  tunnels.a.host: host login is this machine (local: true): only Slurm tunnels (slurm:) run over it, into the job's node",
+      'tunnels.yaml:8:26  tunnels.b.via: host login is this machine (local: true): there is no login session to forward from; use via: node',
+      'tunnels.yaml:9:55  tunnels.c.local: bad forward "8889:/home/{user}/nb.sock": a unix socket the job creates exists only on its node; use via: node (the default for socket targets)',
+    ]);
+    const valid = loadConfig(
+      'version: 1\nhosts: { login: { local: true, user: alice } }\ntunnels:\n  d: { host: login, slurm: { job: 1 }, local: "0:127.0.0.1:8888" }\n',
+      'tunnels.yaml',
+      env,
+    );
+    expect(valid.problems).toEqual([]);
+    expect(valid.config?.hosts[0]).toMatchObject({ name: 'login', local: true, user: 'alice' });
+  });
+
   it('explains wrong types in words', () => {
     const text = `version: 1
 hosts:

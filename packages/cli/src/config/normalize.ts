@@ -17,6 +17,8 @@ export interface ConfigDefaults {
 export interface HostConfig {
   name: string;
   position: SourcePosition;
+  /** This machine: Slurm commands run here, forwards hop into the job's node (see schema). */
+  local?: boolean;
   host?: string;
   user?: string;
   port?: number;
@@ -99,6 +101,16 @@ function normalizeDefaults(file: TunnelsFile, ctx: NormalizeContext): ConfigDefa
 
 function normalizeHost(name: string, entry: HostEntry, ctx: NormalizeContext): HostConfig {
   const host: HostConfig = { name, position: ctx.keyPosition(['hosts', name]) };
+  if (entry.local === true) {
+    host.local = true;
+    for (const key of ['host', 'port', 'jump', 'transport'] as const) {
+      if (entry[key] === undefined) continue;
+      ctx.report(
+        ['hosts', name, key],
+        `a local: true host is this machine: ${key}: does not apply (only user: and identityFile:, for SSH into nodes)`,
+      );
+    }
+  }
   if (entry.host !== undefined) host.host = entry.host;
   if (entry.user !== undefined) host.user = entry.user;
   if (entry.port !== undefined) host.port = entry.port;

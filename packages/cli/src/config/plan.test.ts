@@ -133,6 +133,40 @@ Host outer
     expect(ok.problems).toEqual([]);
   });
 
+  it('plans a local: true host from ~/.ssh/config defaults, and where each Slurm tunnel forwards from', () => {
+    const { plan: p, problems } = plan(
+      `version: 1
+hosts:
+  here: { local: true }
+  cluster: { host: login.example.edu }
+tunnels:
+  private: { host: here, slurm: { name: nb }, local: "0:/home/{user}/nb-{job}.sock" }
+  tcp: { host: cluster, slurm: { name: nb }, local: "0:{node}:8888" }
+  socket: { host: cluster, slurm: { name: nb }, local: "0:/tmp/{user}.sock" }
+  forced: { host: cluster, via: node, slurm: { name: nb }, local: "0:127.0.0.1:8888" }
+`,
+      'Host here\n  HostName ignored.example\n  User carol\n  IdentityFile ~/.ssh/cluster_key\n',
+    );
+    expect(problems).toEqual([]);
+    expect(p?.hosts.find((h) => h.name === 'here')).toMatchObject({
+      local: true,
+      hostName: 'localhost',
+      user: 'carol',
+      identityFiles: [join(home, '.ssh/cluster_key')],
+      jumpChain: [],
+    });
+    expect(p?.hosts.find((h) => h.name === 'cluster')?.local).toBeUndefined();
+    expect(Object.fromEntries((p?.tunnels ?? []).map((t) => [t.name, t.via]))).toEqual({
+      private: 'node',
+      tcp: 'login',
+      socket: 'node',
+      forced: 'node',
+    });
+    const described = describePlan(p as NonNullable<typeof p>);
+    expect(described).toContain('here  this machine (Slurm commands run here; SSH into nodes as carol)');
+    expect(described).toContain("local    127.0.0.1:0 → /home/{user}/nb-{job}.sock (from the job's node)");
+  });
+
   it('describes the plan for fwd check without showing secrets', () => {
     const { plan: p } = plan(
       `version: 1
@@ -167,7 +201,7 @@ tunnels:
       '  local    [::1]:8889 → /home/alice/nb.sock (from 10.1.2.3)',
       '  remote   10.1.2.3 localhost:0 (server picks the port) → localhost:3000',
       '  dynamic  127.0.0.1:1080 (SOCKS, connections leave from 10.1.2.3)',
-      'tunnel job (host relay)',
+      'tunnel job (host relay, via login)',
       '  local    127.0.0.1:7000 → {node}:8888 (from 10.1.2.3)',
       '  slurm    newest running job named jupyter, wait up to 10m',
       '  ready    when HTTP /api answers',

@@ -30,6 +30,8 @@ export interface PlanHop {
 
 /** A host fwd opens one SSH connection to, shared by all its tunnels. */
 export interface PlanHost extends PlanHop {
+  /** This machine (`local: true`): no SSH to it; `user`, keys and known_hosts are for SSH into nodes. */
+  local?: boolean;
   /** Hops to go through, outermost first; each is already flattened (no nested chains). */
   jumpChain: PlanHop[];
   keepaliveMs: number;
@@ -44,6 +46,10 @@ export interface PlanTunnel {
   forwards: ParsedForward[];
   slurm?: SlurmConfig;
   ready?: ReadyCheck;
+  /**
+   * Where forwards start, for a Slurm tunnel: as written, else `node` on a local host or with a
+   * unix-socket target (it exists only on the job's node), else `login`.
+   */
   via?: 'login' | 'node';
 }
 
@@ -85,6 +91,22 @@ function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
     hop(ref) {
       const yaml = yamlHosts.get(ref.host);
       const resolved = resolveSshHost(ref.host, ssh);
+      if (yaml?.local) {
+        // This machine: ~/.ssh/config still gives the user, keys, agent and known_hosts for SSH into nodes.
+        const hop: PlanHop = {
+          name: ref.host,
+          hostName: 'localhost',
+          port: 22,
+          user: yaml.user ?? resolved.user,
+          identityFiles:
+            yaml.identityFiles?.map((f) => expandTilde(f, ssh.homeDir)) ?? resolved.identityFiles,
+          transport: { type: 'tcp' },
+          hostKeys: hostKeyMode(config.defaults, resolved.strictHostKeyChecking),
+          knownHostsFiles: [...resolved.userKnownHostsFiles, ...resolved.globalKnownHostsFiles],
+        };
+        if (resolved.identityAgent !== undefined) hop.agentSocket = resolved.identityAgent;
+        return { hop, jumps: [] };
+      }
       if (
         yaml?.jump === undefined &&
         resolved.proxyCommand !== undefined &&
@@ -147,6 +169,7 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
       const jumpChain = resolve.chain(ref, []);
       hosts.set(tunnel.host, {
         ...hop,
+        ...(yaml?.local ? { local: true } : {}),
         jumpChain,
         keepaliveMs: config.defaults.keepaliveMs,
         reconnect: config.defaults.reconnect,
@@ -169,6 +192,10 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
     if (t.slurm !== undefined) out.slurm = t.slurm;
     if (t.ready !== undefined) out.ready = t.ready;
     if (t.via !== undefined) out.via = t.via;
+    else if (t.slurm !== undefined) {
+      const socketTarget = t.forwards.some((f) => f.kind === 'local' && 'path' in f.target);
+      out.via = hosts.get(t.host)?.local || socketTarget ? 'node' : 'login';
+    }
     return out;
   });
   return { plan: { hosts: [...hosts.values()], tunnels }, problems };

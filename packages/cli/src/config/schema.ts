@@ -26,6 +26,7 @@ export type TransportEntry =
 
 /** One entry of `hosts:`. */
 export interface HostEntry {
+  local?: boolean;
   host?: string;
   user?: string;
   port?: number;
@@ -147,6 +148,14 @@ const transport = Type.Union(
 
 const host = Type.Object(
   {
+    local: Type.Optional(
+      Type.Boolean({
+        description:
+          'true: this machine (e.g. fwd running on a Slurm login node). Slurm commands run here as child ' +
+          "processes and forwards hop straight into the job's node over SSH (as user:, with identityFile:); " +
+          'host:, port:, jump: and transport: do not apply',
+      }),
+    ),
     host: Type.Optional(Type.String({ description: 'host name or address; else ~/.ssh/config HostName' })),
     user: Type.Optional(Type.String()),
     port: Type.Optional(
@@ -224,7 +233,15 @@ const tunnel = Type.Object(
       ),
     ),
     via: Type.Optional(
-      Type.Union([Type.Literal('login'), Type.Literal('node')], { errorMessage: 'expected login or node' }),
+      Type.Union([Type.Literal('login'), Type.Literal('node')], {
+        description:
+          "where forwards start on the far side. login (default for TCP targets): the host's session opens " +
+          'them, so targets are as seen from the login node (8888:{node}:8888). node (needs slurm:; default ' +
+          "for unix-socket targets and local hosts): fwd SSHes into the job's node through the host and opens " +
+          'them there, so an app bound to 127.0.0.1 or a 0600 socket on the node is reachable by you only ' +
+          '(8888:127.0.0.1:8888, 8888:/home/{user}/nb-{job}.sock)',
+        errorMessage: 'expected login or node',
+      }),
     ),
   },
   strict,

@@ -11,7 +11,7 @@ import {
 } from '@fwd/core';
 import type { Plan, PlanHop, PlanHost } from '../config/index.js';
 import { NO_TERMINAL, type Prompter } from '../prompts.js';
-import { SlurmTunnels } from '../slurm/slurm-tunnels.js';
+import { type SlurmHost, SlurmTunnels } from '../slurm/slurm-tunnels.js';
 
 export interface SpecContext {
   prompter: Prompter;
@@ -23,7 +23,9 @@ export interface SpecContext {
 
 /**
  * Turns a resolved plan into what the core supervisor runs: one HostSpec per SSH server (jump
- * hops included, shared when two chains start alike) and one TunnelSpec per tunnel.
+ * hops included, shared when two chains start alike) and one TunnelSpec per tunnel. A
+ * `local: true` host becomes a HostSpec with `local` (no session); its session settings are
+ * still built, for the SSH sessions into compute nodes that its Slurm tunnels open.
  */
 export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Promise<SupervisorSpec> {
   const hosts = new Map<string, HostSpec>();
@@ -43,9 +45,25 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
       if (!hosts.has(name)) hosts.set(name, await hostSpec(name, hop, host, via, i === 0, ctx, keyCache));
       via = name;
     }
+    const spec = hosts.get(host.name);
+    if (host.local && spec) spec.local = true;
   }
   const slurm = new SlurmTunnels();
-  const users = new Map(plan.hosts.map((h) => [h.name, h.user]));
+  const slurmHost = (name: string): SlurmHost => {
+    const planned = plan.hosts.find((h) => h.name === name);
+    const spec = hosts.get(name);
+    if (!planned || !spec) throw new FwdError('CONFIG_INVALID', `no host named "${name}"`);
+    return {
+      host: name,
+      user: planned.user,
+      local: planned.local === true,
+      // Homes are shared across the cluster: the same user and keys log into its nodes.
+      session: spec.session,
+      ...(spec.reconnect ? { reconnect: spec.reconnect } : {}),
+      knownHostsFiles: planned.knownHostsFiles,
+      hostKeyMode: planned.hostKeys,
+    };
+  };
   const tunnels: TunnelSpec[] = plan.tunnels.map((t) => ({
     name: t.name,
     host: t.host,
@@ -58,7 +76,7 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
         if (f.kind === 'dynamic') return [{ kind: 'dynamic', bind: f.bind }];
         return [{ kind: f.kind, bind: f.bind, target: f.target }];
       }),
-      users.get(t.host) ?? '',
+      slurmHost(t.host),
     ),
   }));
   return { hosts: [...hosts.values()], tunnels };

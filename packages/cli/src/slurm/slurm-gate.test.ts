@@ -1,6 +1,14 @@
-import type { CommandResult, ForwardSpec, RunCommandOptions, SshSession } from '@fwd/core';
+import type {
+  CommandResult,
+  ForwardSpec,
+  ForwardStatus,
+  HostConnection,
+  RunCommandOptions,
+  SshSession,
+} from '@fwd/core';
 import { describe, expect, it } from 'vitest';
 import type { SlurmConfig } from '../config/index.js';
+import type { NodeConnections } from './node-connections.js';
 import type { RemoteShell } from './slurm-commands.js';
 import type { GateContext } from './slurm-gate.js';
 import { SlurmGate } from './slurm-gate.js';
@@ -15,6 +23,15 @@ class FakeSlurm implements RemoteShell {
   readonly jobs = new Map<string, Job>();
   readonly commands: string[] = [];
   readonly stdin: string[] = [];
+  /** Files `head` can read (a job's output file). */
+  readonly files = new Map<string, string>();
+  readonly #seen: { prefix: string; resolve: () => void }[] = [];
+
+  /** Resolves once a command starting with `prefix` has run (past or future). */
+  ran(prefix: string): Promise<void> {
+    if (this.commands.some((c) => c.startsWith(prefix))) return Promise.resolve();
+    return new Promise((resolve) => this.#seen.push({ prefix, resolve }));
+  }
   installed = true;
   #nextId = 100;
 
@@ -26,6 +43,7 @@ class FakeSlurm implements RemoteShell {
 
   async exec(command: string, options: RunCommandOptions = {}): Promise<CommandResult> {
     this.commands.push(command);
+    for (const w of this.#seen.filter((w) => command.startsWith(w.prefix))) w.resolve();
     const ok = (stdout: string): CommandResult => ({
       code: 0,
       signal: undefined,
@@ -37,6 +55,12 @@ class FakeSlurm implements RemoteShell {
     const [name] = command.split(' ');
     if (!this.installed) return fail(127, `bash: line 1: ${name}: command not found\n`);
     const id = command.split(' ').at(-1) ?? '';
+    if (name === 'head') {
+      const text = this.files.get(id);
+      return text === undefined
+        ? fail(1, `head: cannot open '${id}' for reading: No such file or directory\n`)
+        : ok(text);
+    }
     if (name === 'sbatch') {
       if (options.stdin !== undefined) this.stdin.push(String(options.stdin));
       const job = this.add({ id: String(this.#nextId++) });
@@ -51,7 +75,7 @@ class FakeSlurm implements RemoteShell {
       const job = this.jobs.get(id);
       if (!job) return fail(1, 'slurm_load_jobs error: Invalid job id specified\n');
       return ok(
-        `JobId=${job.id} JobName=${job.name}\n   JobState=${job.state} Reason=${job.reason}\n   NodeList=${job.nodes || '(null)'}\n\n`,
+        `JobId=${job.id} JobName=${job.name}\n   JobState=${job.state} Reason=${job.reason}\n   NodeList=${job.nodes || '(null)'}\n   StdOut=/home/alice/slurm-${job.id}.out\n\n`,
       );
     }
     const row = (j: Job) => `${j.id}|${j.state}|${j.reason}|${j.nodes}|N/A|${j.name}\n`;
@@ -75,31 +99,54 @@ const FORWARDS: ForwardSpec[] = [
 ];
 
 /** A gate over `slurm`, and a context whose progress lines can be awaited. */
-function setup(slurm: SlurmConfig, fake = new FakeSlurm()) {
+function setup(
+  slurm: SlurmConfig,
+  fake = new FakeSlurm(),
+  more: Partial<ConstructorParameters<typeof SlurmGate>[0]> = {},
+) {
   const stop = new AbortController();
   const progress: string[] = [];
   const waiters: { match: (line: string) => boolean; resolve: () => void }[] = [];
+  const acquired: string[] = [];
   const gate = new SlurmGate({
     slurm,
     forwards: FORWARDS,
     user: 'alice',
     poller: new SlurmPoller({ initialMs: 2, maxMs: 10 }),
     readScript: async (path) => `#!/bin/bash\n# ${path}\nsleep 300\n`,
+    ...more,
   });
+  const listening: ForwardStatus[] = [
+    { kind: 'local', listen: '127.0.0.1:40001', target: 'gpu-a01:8888' },
+    { kind: 'local', listen: '127.0.0.1:40002', target: '/tmp/alice-100.sock' },
+  ];
   const ctx: GateContext = {
-    acquire: async () => fake as unknown as SshSession,
+    acquire: async () => {
+      acquired.push('login');
+      return fake as unknown as SshSession;
+    },
     signal: stop.signal,
     progress: (line) => {
       progress.push(line);
       for (const w of [...waiters]) if (w.match(line)) w.resolve();
     },
+    listening: async () => listening,
   };
   /** Resolves once a progress line equal to `line` (past or future) was shown. */
   const shown = (line: string): Promise<void> =>
     progress.includes(line)
       ? Promise.resolve()
       : new Promise((resolve) => waiters.push({ match: (l) => l === line, resolve }));
-  return { fake, gate, ctx, progress, shown, stop };
+  /** Resolves with the first progress line (past or future) that `match` accepts. */
+  const shownLike = (match: (line: string) => boolean): Promise<string> => {
+    const past = progress.find(match);
+    if (past !== undefined) return Promise.resolve(past);
+    return new Promise((resolve) => {
+      const waiter = { match, resolve: () => resolve(progress.find(match) ?? '') };
+      waiters.push(waiter);
+    });
+  };
+  return { fake, gate, ctx, progress, shown, shownLike, stop, acquired };
 }
 
 const submit = (cancelOnExit = true): SlurmConfig => ({
@@ -257,5 +304,68 @@ describe('SlurmGate', () => {
       const { gate, ctx } = setup(slurm, fake);
       await expect(gate.open(ctx)).rejects.toMatchObject({ code: 'SLURM_UNAVAILABLE' });
     }
+  });
+
+  it('runs Slurm commands through its own shell on a local host, never asking for a session', async () => {
+    const fake = new FakeSlurm();
+    const { gate, ctx, acquired } = setup({ mode: 'job', job: '42' }, new FakeSlurm(), { shell: fake });
+    fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'node1' });
+    const open = await gate.open(ctx);
+    expect(open.detail).toBe('job 42 on node1');
+    expect(fake.commands[0]).toBe('scontrol show job 42');
+    expect(acquired).toEqual([]);
+    await gate.close();
+  });
+
+  it('with via: node, forwards over a node session it shares and lets go of when the job ends', async () => {
+    const connection = { name: 'node session' } as unknown as HostConnection;
+    const leases: string[] = [];
+    let released = 0;
+    const nodes = {
+      lease: async (job: string, node: string, login: (s: AbortSignal) => Promise<SshSession>) => {
+        leases.push(`${job} on ${node}`);
+        await login(AbortSignal.timeout(1_000));
+        return { connection, release: async () => void released++ };
+      },
+    } as unknown as NodeConnections;
+    const { fake, gate, ctx, progress, acquired } = setup({ mode: 'job', job: '42' }, new FakeSlurm(), {
+      via: 'node',
+      nodes,
+    });
+    fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'node[3-4]' });
+    const open = await gate.open(ctx);
+    expect(open.via).toBe(connection);
+    expect(leases).toEqual(['42 on node3']);
+    expect(acquired.length).toBeGreaterThan(0);
+    expect(progress).toContain('job 42 running on node3; connecting to node3 over SSH');
+    expect(open.forwards[1]).toEqual({
+      kind: 'local',
+      bind: { port: 0 },
+      target: { path: '/tmp/alice-42.sock' },
+    });
+    Object.assign(fake.jobs.get('42') as Job, { state: 'COMPLETED' });
+    await open.ended;
+    expect(released).toBe(1);
+    await gate.close();
+  });
+
+  it("shows the app's URL from the job's output once it appears, pointed at the local listener", async () => {
+    const { fake, gate, ctx, shownLike } = setup({ mode: 'job', job: '42', urlFromOutput: true });
+    fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'gpu-a01' });
+    const open = await gate.open(ctx);
+    expect(open.detail).toBe('job 42 on gpu-a01');
+    // Nothing yet: Jupyter prints its URL a few seconds after it starts.
+    fake.files.set('/home/alice/slurm-42.out', '[I ServerApp] starting\n');
+    await fake.ran('head ');
+    fake.files.set(
+      '/home/alice/slurm-42.out',
+      '[I ServerApp] starting\n[I ServerApp]     http://gpu-a01:8888/lab?token=abc123\n',
+    );
+    const line = await shownLike((l) => l.includes('token='));
+    expect(line).toBe('job 42 on gpu-a01, open http://127.0.0.1:40001/lab?token=abc123');
+    expect(fake.commands).toContain('head -c 262144 -- /home/alice/slurm-42.out');
+    Object.assign(fake.jobs.get('42') as Job, { state: 'COMPLETED' });
+    await open.ended;
+    await gate.close();
   });
 });

@@ -1,22 +1,22 @@
-import { type ForwardSpec, FwdError, type TunnelSpec } from '@fwd/core';
+import {
+  type ForwardSpec,
+  FwdError,
+  type GateContext,
+  type GateOpen,
+  type TunnelEnd,
+  type TunnelGate,
+} from '@fwd/core';
 import { formatDuration, type SlurmConfig } from '../config/index.js';
 import { firstHost } from './hostlist.js';
 import { JobFollower } from './job-follower.js';
+import type { NodeConnections, NodeLease } from './node-connections.js';
+import { watchOutputUrl } from './output-url-watch.js';
 import { fillForward } from './placeholders.js';
 import { type RemoteShell, sbatch, scancel, scontrolShowJob } from './slurm-commands.js';
 import { describeJobState, jobPhase, type SlurmJob } from './slurm-job.js';
 import type { SlurmPoller } from './slurm-poller.js';
 
-// @fwd/core's index does not export its gate types yet; these are the same types, taken from TunnelSpec.
-
-/** What a tunnel waits for before it forwards (core's TunnelGate). */
-export type TunnelGate = NonNullable<TunnelSpec['gate']>;
-/** What a gate gets from the tunnel: the host's session, the tunnel's signal, a progress line. */
-export type GateContext = Parameters<TunnelGate['open']>[0];
-/** What an opened gate hands back: forwards, when they end, and a detail line. */
-export type GateOpen = Awaited<ReturnType<TunnelGate['open']>>;
-/** Why a gated tunnel ended for good. */
-export type TunnelEnd = Awaited<GateOpen['ended']>;
+export type { GateContext, GateOpen, TunnelEnd, TunnelGate };
 
 export interface SlurmGateOptions {
   readonly slurm: SlurmConfig;
@@ -28,6 +28,16 @@ export interface SlurmGateOptions {
   readonly poller: SlurmPoller;
   /** The text of a submit script (read on this machine, sent to sbatch on stdin). */
   readonly readScript: (path: string) => Promise<string>;
+  /**
+   * Where the forwards start: `login`, the host's own session (targets as the login node sees
+   * them), or `node`, a session into the job's node (targets as the node sees them: its
+   * 127.0.0.1, its unix sockets). Default `login`.
+   */
+  readonly via?: 'login' | 'node';
+  /** The host's node sessions, shared by its tunnels; needed for `via: node`. */
+  readonly nodes?: NodeConnections;
+  /** Runs Slurm commands here instead of over the host's session (a `local: true` host). */
+  readonly shell?: RemoteShell;
 }
 
 const SUBMIT_TIMEOUT_MS = 60_000;
@@ -37,10 +47,17 @@ const CANCEL_TIMEOUT_MS = 10_000;
  * A tunnel that follows a Slurm job: attach by id or name, or submit one; wait (with progress)
  * until it runs; then forward to its first node, and end when the job does. Submitted jobs are
  * cancelled when fwd stops, unless `cancelOnExit: false`.
+ *
+ * With `via: node` the forwards start on the node itself: the gate leases an SSH session into it
+ * (through the login session, or over TCP from a local host), shared by the job's tunnels,
+ * hands it to the tunnel as `via`, and lets go of it when the job ends. On a local host, Slurm
+ * commands run through `shell` on this machine. With `slurm.urlFromOutput`, the app's `?token=`
+ * URL is read from the job's output file and shown in the detail, pointed at the local listener.
  */
 export class SlurmGate implements TunnelGate {
   readonly #options: SlurmGateOptions;
   #acquire: ((signal: AbortSignal) => Promise<RemoteShell>) | undefined;
+  #lease: NodeLease | undefined;
   #submission: Promise<string | undefined> | undefined;
   #follower: JobFollower | undefined;
   #cancelledByUs = false;
@@ -51,7 +68,10 @@ export class SlurmGate implements TunnelGate {
   }
 
   async open(ctx: GateContext): Promise<GateOpen> {
-    const acquire = (signal: AbortSignal): Promise<RemoteShell> => ctx.acquire(signal);
+    const local = this.#options.shell;
+    const acquire = local
+      ? async (): Promise<RemoteShell> => local
+      : (signal: AbortSignal): Promise<RemoteShell> => ctx.acquire(signal);
     this.#acquire = acquire;
     const timeoutMs = this.#options.slurm.timeoutMs;
     const deadline = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
@@ -62,7 +82,7 @@ export class SlurmGate implements TunnelGate {
       ctx.progress(detail);
     };
     try {
-      const id = await this.#jobId(ctx, progress, waiting);
+      const id = await this.#jobId(ctx.signal, progress, waiting);
       const follower = new JobFollower(id, {
         poller: this.#options.poller,
         acquire,
@@ -72,7 +92,7 @@ export class SlurmGate implements TunnelGate {
       this.#follower = follower;
       if (this.#closed) follower.stop();
       const job = await untilAborted(follower.running, waiting);
-      return this.#opened(job, follower, ctx);
+      return await this.#opened(job, follower, ctx);
     } catch (err) {
       this.#follower?.stop();
       if (ctx.signal.aborted) throw err;
@@ -94,6 +114,7 @@ export class SlurmGate implements TunnelGate {
     if (this.#closed) return;
     this.#closed = true;
     this.#follower?.stop();
+    await this.#lease?.release();
     await this.#cancelSubmitted();
   }
 
@@ -115,10 +136,16 @@ export class SlurmGate implements TunnelGate {
   }
 
   /** The id of the job to follow: checked (by id), found (by name) or submitted. */
-  async #jobId(ctx: GateContext, progress: (detail: string) => void, waiting: AbortSignal): Promise<string> {
+  async #jobId(
+    stopped: AbortSignal,
+    progress: (detail: string) => void,
+    waiting: AbortSignal,
+  ): Promise<string> {
     const slurm = this.#options.slurm;
+    const acquire = this.#acquire;
+    if (!acquire) throw new FwdError('ABORTED', 'gate not opened');
     if (slurm.mode === 'job') {
-      const shell = await ctx.acquire(waiting);
+      const shell = await acquire(waiting);
       progress(`looking up job ${slurm.job}`);
       const shown = await scontrolShowJob(shell, slurm.job, waiting);
       if ('unknown' in shown) {
@@ -135,9 +162,9 @@ export class SlurmGate implements TunnelGate {
     if (slurm.mode === 'name') return (await this.#findByName(slurm.name, progress, waiting)).id;
     const submission =
       'script' in slurm.run ? { script: await this.#options.readScript(slurm.run.script) } : slurm.run;
-    const shell = await ctx.acquire(waiting);
+    const shell = await acquire(waiting);
     progress('submitting');
-    if (this.#closed || ctx.signal.aborted)
+    if (this.#closed || stopped.aborted)
       throw new FwdError('ABORTED', 'fwd stopped before the job was submitted');
     // Not aborted with the tunnel: a submission cut short could leave a job we do not know of.
     const submitted = sbatch(
@@ -147,7 +174,7 @@ export class SlurmGate implements TunnelGate {
     );
     this.#submission = submitted;
     const id = await submitted;
-    if (ctx.signal.aborted) throw new FwdError('ABORTED', `job ${id} submitted as fwd was stopping`);
+    if (stopped.aborted) throw new FwdError('ABORTED', `job ${id} submitted as fwd was stopping`);
     progress(`job ${id} submitted`);
     return id;
   }
@@ -173,7 +200,7 @@ export class SlurmGate implements TunnelGate {
     return untilAborted(found, waiting).finally(unwatch);
   }
 
-  #opened(job: SlurmJob, follower: JobFollower, ctx: GateContext): GateOpen {
+  async #opened(job: SlurmJob, follower: JobFollower, ctx: GateContext): Promise<GateOpen> {
     let node: string | undefined;
     try {
       node = firstHost(job.nodes);
@@ -193,11 +220,64 @@ export class SlurmGate implements TunnelGate {
     }
     const values = { node, job: job.id, user: this.#options.user };
     ctx.progress(`job ${job.id} running on ${job.nodes}`);
-    return {
-      forwards: this.#options.forwards.map((f) => fillForward(f, values)),
-      ended: follower.ended,
-      detail: `job ${job.id} on ${job.nodes}`,
-    };
+    const lease = this.#options.via === 'node' ? await this.#nodeSession(job.id, node, ctx) : undefined;
+    const forwards = this.#options.forwards.map((f) => fillForward(f, values));
+    const detail = `job ${job.id} on ${job.nodes}`;
+    // Node sessions are adopted into the job and die with it: let go of ours when it ends.
+    const ended = follower.ended.then(async (end) => {
+      await lease?.release();
+      return end;
+    });
+    if (this.#options.slurm.urlFromOutput) this.#showAppUrl(job.id, forwards, ctx, ended, lease, detail);
+    return { forwards, ended, detail, ...(lease ? { via: lease.connection } : {}) };
+  }
+
+  /** A session into the job's node (shared with the job's other tunnels); rejects if the node refuses. */
+  async #nodeSession(job: string, node: string, ctx: GateContext): Promise<NodeLease> {
+    const nodes = this.#options.nodes;
+    if (!nodes) throw new FwdError('CONFIG_INVALID', "via: node needs the host's node connections");
+    ctx.progress(`job ${job} running on ${node}; connecting to ${node} over SSH`);
+    const lease = await nodes.lease(job, node, (signal) => ctx.acquire(signal), ctx.signal);
+    if (this.#closed) {
+      await lease.release();
+      throw new FwdError('ABORTED', 'fwd stopped while connecting to the node');
+    }
+    this.#lease = lease;
+    return lease;
+  }
+
+  /** Finds the app's URL in the job's output (slurm.urlFromOutput) and shows it, pointed here, in the detail. */
+  #showAppUrl(
+    job: string,
+    forwards: readonly ForwardSpec[],
+    ctx: GateContext,
+    ended: Promise<TunnelEnd>,
+    lease: NodeLease | undefined,
+    detail: string,
+  ): void {
+    const listening = ctx.listening;
+    const acquire = this.#acquire;
+    if (!listening || !acquire) return;
+    const over = new AbortController();
+    void ended.then(() => over.abort());
+    const signal = AbortSignal.any([ctx.signal, over.signal]);
+    void (async () => {
+      // Where the job writes its output; without it (no session now, an odd Slurm) there is no URL to show.
+      const shown = await acquire(signal)
+        .then((shell) => scontrolShowJob(shell, job, signal))
+        .catch(() => undefined);
+      const path = shown && !('unknown' in shown) ? shown.stdout : undefined;
+      if (path === undefined) return;
+      await watchOutputUrl({
+        path,
+        // The node sees the file wherever the job writes it; the login node only if it is shared.
+        shell: lease ? (s) => lease.connection.acquire(Number.POSITIVE_INFINITY, s) : acquire,
+        forwards,
+        listening: () => listening.call(ctx),
+        signal,
+        found: (url) => ctx.progress(`${detail}, open ${url}`),
+      });
+    })();
   }
 }
 

@@ -3,17 +3,29 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { type ForwardSpec, FwdError } from '@fwd/core';
 import type { PlanTunnel } from '../config/index.js';
+import { localShell } from './local-shell.js';
+import { type NodeAccess, NodeConnections } from './node-connections.js';
 import { fillForward } from './placeholders.js';
+import type { RemoteShell } from './slurm-commands.js';
 import type { TunnelGate } from './slurm-gate.js';
 import { SlurmGate } from './slurm-gate.js';
 import { type PollerOptions, SlurmPoller } from './slurm-poller.js';
 
+/** The host a tunnel runs over, as the Slurm side needs it. */
+export interface SlurmHost extends NodeAccess {
+  /** The remote user (for `{user}`); on a local host, the user fwd SSHes into nodes as. */
+  readonly user: string;
+}
+
 /**
- * The Slurm side of a run: one poller per host, shared by all its Slurm tunnels, and a
- * gate per Slurm tunnel. Other tunnels only get `{user}` filled in.
+ * The Slurm side of a run: per host, one poller and one set of node sessions, shared by all its
+ * Slurm tunnels, and a gate per Slurm tunnel. On a `local: true` host, Slurm commands run here.
+ * Other tunnels only get `{user}` filled in.
  */
 export class SlurmTunnels {
   readonly #pollers = new Map<string, SlurmPoller>();
+  readonly #nodes = new Map<string, NodeConnections>();
+  #localShell: RemoteShell | undefined;
   readonly #pollerOptions: PollerOptions;
   readonly #baseDir: string;
 
@@ -23,27 +35,34 @@ export class SlurmTunnels {
     this.#pollerOptions = options.poller ?? {};
   }
 
-  /**
-   * The forwards to give the supervisor now, and the gate of a Slurm tunnel.
-   * `user` is the remote user of the tunnel's host.
-   */
+  /** The forwards to give the supervisor now, and the gate of a Slurm tunnel. */
   forTunnel(
     tunnel: PlanTunnel,
     forwards: readonly ForwardSpec[],
-    user: string,
+    host: SlurmHost,
   ): { forwards: ForwardSpec[]; gate?: TunnelGate } {
-    if (!tunnel.slurm) return { forwards: forwards.map((f) => fillForward(f, { user })) };
+    if (!tunnel.slurm) return { forwards: forwards.map((f) => fillForward(f, { user: host.user })) };
     let poller = this.#pollers.get(tunnel.host);
     if (!poller) {
       poller = new SlurmPoller(this.#pollerOptions);
       this.#pollers.set(tunnel.host, poller);
     }
+    const via = tunnel.via ?? (host.local ? 'node' : 'login');
+    let nodes = this.#nodes.get(tunnel.host);
+    if (!nodes && via === 'node') {
+      nodes = new NodeConnections(host);
+      this.#nodes.set(tunnel.host, nodes);
+    }
+    if (host.local) this.#localShell ??= localShell();
     const gate = new SlurmGate({
       slurm: tunnel.slurm,
       forwards,
-      user,
+      user: host.user,
       poller,
       readScript: (path) => this.#readScript(path),
+      via,
+      ...(nodes ? { nodes } : {}),
+      ...(host.local && this.#localShell ? { shell: this.#localShell } : {}),
     });
     return { forwards: [...forwards], gate };
   }

@@ -1,0 +1,379 @@
+import type { ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cluster, startCluster } from './support/cluster.js';
+import { skipWithoutDocker } from './support/docker.js';
+import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
+import { httpGet } from './support/net-client.js';
+import { waitFor } from './support/wait.js';
+
+// Private notebooks on compute nodes (issue 10), through the real fwd binary against the fake
+// cluster: fwd SSHes into the job's node through login (via: node) to reach an app bound to the
+// node's 127.0.0.1 or a 0600 unix socket, which nobody else on the cluster can reach; and fwd
+// runs on the login node itself with a local host entry.
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const EXAMPLE_SCRIPT = fileURLToPath(new URL('../examples/slurm-jupyter-private.sbatch', import.meta.url));
+
+const tunnelEvent =
+  (name: string, test: (e: FwdEvent) => boolean) =>
+  (e: FwdEvent): boolean =>
+    e.event === 'tunnel' && e.tunnel === name && test(e);
+const inState = (name: string, state: string) => tunnelEvent(name, (e) => e.state === state);
+const detailOf = (e: FwdEvent): string => (typeof e.detail === 'string' ? e.detail : '');
+
+/** "job 12 on node1" → "12". */
+function jobIdOf(event: FwdEvent): string {
+  const id = /^job (\d+)\b/.exec(detailOf(event))?.[1];
+  if (!id) throw new Error(`no job id in ${JSON.stringify(event)}`);
+  return id;
+}
+
+/**
+ * A job serving `who` ("node1 job 12") over HTTP twice: on the node's 127.0.0.1:8888, and on a
+ * mode-0600 unix socket ~/fwd-$SLURM_JOB_ID.sock (what jupyter lab --sock does).
+ */
+const PRIVATE_SCRIPT = `#!/bin/bash
+#SBATCH -J fwd-private
+dir=/tmp/fwd-$SLURM_JOB_ID && mkdir -p "$dir" && cd "$dir" && echo "$(hostname) job $SLURM_JOB_ID" >who
+python3 - <<'PY' &
+import http.server, os, socketserver
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def address_string(self):
+        return "unix"
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+path = os.path.expanduser("~/fwd-%s.sock" % os.environ["SLURM_JOB_ID"])
+if os.path.exists(path):
+    os.unlink(path)
+os.umask(0o177)
+Server(path, Handler).serve_forever()
+PY
+exec python3 -m http.server --bind 127.0.0.1 8888
+`;
+
+/** Like Jupyter: the URL with its token shows up in the output a moment after the start. */
+const JUPYTER_LIKE_SCRIPT = `#!/bin/bash
+dir=/tmp/fwd-$SLURM_JOB_ID && mkdir -p "$dir/lab" && cd "$dir" && echo lab >lab/index.html
+(sleep 1; echo "[I ServerApp] Jupyter Server is running at:"; echo "[I ServerApp] http://$(hostname):8890/lab?token=abc123") &
+exec python3 -m http.server --bind 127.0.0.1 8890
+`;
+
+/** Connects from inside a container; prints "connected" or the error (errno name and text). */
+const CONNECT_PY = `
+import socket, sys
+target = sys.argv[1]
+try:
+    if target.startswith("/"):
+        s = socket.socket(socket.AF_UNIX); s.connect(target)
+    else:
+        host, port = target.rsplit(":", 1); s = socket.create_connection((host, int(port)), 3)
+    print("connected")
+except OSError as e:
+    print(type(e).__name__, e)
+`;
+
+describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake cluster)', () => {
+  let cluster: Cluster;
+  let home: string;
+
+  beforeAll(async () => {
+    [cluster, home] = await Promise.all([
+      startCluster({
+        nodes: 2,
+        pendingSeconds: 0,
+        killWaitSeconds: 1,
+        // fwd on the login node itself: this machine's node binary (Debian 12 too) and the built repo.
+        loginMounts: [
+          { source: process.execPath, target: '/usr/local/bin/node', mode: 'ro' },
+          { source: REPO, target: '/opt/fwd', mode: 'ro' },
+        ],
+      }),
+      mkdtemp(join(tmpdir(), 'fwd-private-home-')),
+    ]);
+    const ssh = join(home, '.ssh');
+    await mkdir(ssh, { mode: 0o700 });
+    await writeFile(join(ssh, 'id_ed25519'), cluster.privateKey, { mode: 0o600 });
+    // Only login's key: the nodes' keys come from login's /etc/ssh/ssh_known_hosts, read over SSH.
+    await writeFile(join(ssh, 'known_hosts'), `${cluster.knownHostsLine}\n`);
+    await writeFile(
+      join(ssh, 'config'),
+      `Host cluster\n  HostName 127.0.0.1\n  Port ${cluster.port}\n  User alice\n`,
+    );
+    await writeFile(join(home, 'private.sbatch'), PRIVATE_SCRIPT);
+    await writeFile(join(home, 'jupyter-like.sbatch'), JUPYTER_LIKE_SCRIPT);
+    await copyFile(EXAMPLE_SCRIPT, join(home, 'slurm-jupyter-private.sbatch'));
+  });
+  afterAll(async () => {
+    await cluster?.close();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  async function sh(cmd: string, user = 'alice', on: 'login' | 'node1' | 'node2' = 'login') {
+    return cluster.exec(on, ['bash', '-c', cmd], { user });
+  }
+  async function jobState(id: string): Promise<string | undefined> {
+    return /JobState=(\S+)/.exec((await sh(`scontrol show job ${id}`)).stdout)?.[1];
+  }
+  async function tryConnect(target: string, user: string, on: 'login' | 'node1' = 'login'): Promise<string> {
+    const result = await cluster.exec(on, ['python3', '-c', CONNECT_PY, target], { user });
+    return result.stdout.trim();
+  }
+  async function yaml(name: string, lines: string[]): Promise<string> {
+    const file = join(home, name);
+    await writeFile(file, ['version: 1', ...lines, ''].join('\n'));
+    return file;
+  }
+  const acceptedOnNode1 = async (): Promise<number> =>
+    ((await cluster.sshdLog('node1')).match(/Accepted publickey for alice /g) ?? []).length;
+
+  it('reaches a job app on the node’s 127.0.0.1 and on a 0600 socket over one node session; bob reaches neither', async () => {
+    const before = await acceptedOnNode1();
+    const file = await yaml('private.yaml', [
+      'tunnels:',
+      '  web:',
+      '    host: cluster',
+      '    via: node',
+      '    slurm: { submit: { script: private.sbatch, args: [-w, node1] } }',
+      '    local: 0:127.0.0.1:8888',
+      '    ready: { http: /who }',
+      '  sock:',
+      '    host: cluster',
+      '    slurm: { name: fwd-private }',
+      '    local: "0:/home/{user}/fwd-{job}.sock"',
+      '    ready: { http: /who }',
+    ]);
+    await using fwd = startFwd(['up', file, '--json'], { home });
+    const [web, sock] = await Promise.all([
+      fwd.waitForEvent(inState('web', 'up'), 30_000),
+      fwd.waitForEvent(inState('sock', 'up'), 30_000),
+    ]);
+    const id = jobIdOf(web);
+    expect(web.detail).toBe(`job ${id} on node1`);
+    expect(sock.detail).toBe(`job ${id} on node1`);
+    expect(sock.forwards).toMatchObject([{ kind: 'local', target: `/home/alice/fwd-${id}.sock` }]);
+    for (const event of [web, sock]) {
+      const reply = await httpGet(listenAddress(event), '/who');
+      expect(reply.body.trim()).toBe(`node1 job ${id}`);
+    }
+    // Both tunnels of the job share one SSH session into node1 (and its key came from the cluster's list).
+    expect((await acceptedOnNode1()) - before).toBe(1);
+    expect(await readFile(join(home, '.ssh', 'known_hosts'), 'utf8')).toBe(`${cluster.knownHostsLine}\n`);
+
+    // Nobody else gets in: not from login, and not even on node1 itself for the socket.
+    expect(await tryConnect('node1:8888', 'bob')).toMatch(/^ConnectionRefusedError .*Connection refused/);
+    expect(await tryConnect('node1:8888', 'alice')).toMatch(/^ConnectionRefusedError/);
+    const socket = `/home/alice/fwd-${id}.sock`;
+    expect(await tryConnect(socket, 'bob')).toMatch(/^PermissionError .*Permission denied/);
+    expect(await tryConnect(socket, 'bob', 'node1')).toMatch(/^PermissionError .*Permission denied/);
+    expect((await sh(`stat -c %a ${socket}`)).stdout.trim()).toBe('600');
+    // Loopback is shared by everyone on a node: why the example prefers the socket.
+    expect(await tryConnect('127.0.0.1:8888', 'bob', 'node1')).toBe('connected');
+
+    fwd.child.kill('SIGINT');
+    expect(await fwd.exited).toBe(130);
+    await waitFor(async () => (await jobState(id)) === 'CANCELLED' || undefined, {
+      what: `job ${id} to be cancelled`,
+    });
+  });
+
+  it('says SSH into the node was refused when we have no job there (pam_slurm_adopt)', async () => {
+    const submitted = await sh('sbatch --parsable -w node2 --wrap "sleep 300"', 'bob');
+    expect(submitted.exitCode, submitted.stderr).toBe(0);
+    const bobsJob = submitted.stdout.trim();
+    try {
+      const file = await yaml('refused.yaml', [
+        'tunnels:',
+        `  theirs: { host: cluster, via: node, slurm: { job: ${bobsJob} }, local: "0:127.0.0.1:8888" }`,
+      ]);
+      await using fwd = startFwd(['up', file, '--json'], { home });
+      const failed = await fwd.waitForEvent(inState('theirs', 'failed'), 30_000);
+      expect(failed.error).toEqual({
+        code: 'AUTH_FAILED',
+        message:
+          'SSH into node2 was refused: it closed the connection while logging in (from cluster). Clusters allow ' +
+          'SSH into a compute node only while you have a running job there (pam_slurm_adopt), and some not ' +
+          'at all: check with `ssh node2` on cluster, or use via: login',
+      });
+      expect(await fwd.exited).toBe(1);
+      expect(await jobState(bobsJob)).toBe('RUNNING');
+    } finally {
+      await sh(`scancel ${bobsJob}`, 'bob');
+    }
+  });
+
+  it('ends with the job, closing its node session, and exits 0', async () => {
+    const file = await yaml('short.yaml', [
+      'tunnels:',
+      '  short: { host: cluster, via: node, slurm: { submit: { wrap: "sleep 2", args: [-w, node1] } }, local: "0:127.0.0.1:22" }',
+    ]);
+    await using fwd = startFwd(['up', file, '--json'], { home });
+    const up = await fwd.waitForEvent(inState('short', 'up'), 30_000);
+    const id = jobIdOf(up);
+    const ended = await fwd.waitForEvent(inState('short', 'ended'), 30_000);
+    expect(ended.ended).toEqual({ ok: true, reason: `job ${id} COMPLETED` });
+    expect(await fwd.exited).toBe(0);
+  });
+
+  it("shows the notebook URL from the job's output, pointed at the local port", async () => {
+    const file = await yaml('url.yaml', [
+      'tunnels:',
+      '  lab:',
+      '    host: cluster',
+      '    via: node',
+      '    slurm: { submit: { script: jupyter-like.sbatch, args: [-w, node1] }, urlFromOutput: true }',
+      '    local: 0:127.0.0.1:8890',
+      '    ready: { http: /lab/ }',
+    ]);
+    await using fwd = startFwd(['up', file, '--json'], { home });
+    const shown = await fwd.waitForEvent(
+      tunnelEvent('lab', (e) => detailOf(e).includes('token=')),
+      30_000,
+    );
+    const id = jobIdOf(shown);
+    const listen = (shown.forwards as Array<{ listen: string }>)[0]?.listen;
+    expect(shown.detail).toBe(`job ${id} on node1, open http://${listen}/lab?token=abc123`);
+    // Once up (the ready check's own messages are over), the detail still shows the URL.
+    const up = await fwd.waitForEvent(
+      tunnelEvent('lab', (e) => e.state === 'up' && detailOf(e) === shown.detail),
+      30_000,
+    );
+    expect((await httpGet(listenAddress(up), '/lab/')).body.trim()).toBe('lab');
+    // The token is shown in the tunnel's detail and nowhere else.
+    expect(fwd.stderr()).not.toContain('abc123');
+    expect(fwd.events.filter((e) => JSON.stringify(e).includes('abc123') && e.event !== 'tunnel')).toEqual(
+      [],
+    );
+    fwd.child.kill('SIGINT');
+    expect(await fwd.exited).toBe(130);
+  });
+
+  it('runs examples/slurm-jupyter-private: notebook on a 0600 socket, its URL shown, scancelled on Ctrl-C', async () => {
+    // The example's tunnel, with the test cluster as its host.
+    const file = await yaml('example.yaml', [
+      'tunnels:',
+      '  notebook:',
+      '    host: cluster',
+      '    slurm: { submit: { script: slurm-jupyter-private.sbatch, args: [-w, node2] }, timeout: 30m, urlFromOutput: true }',
+      '    local: 0:/home/{user}/.jupyter/fwd-{job}.sock',
+      '    ready: { http: /api }',
+    ]);
+    await using fwd = startFwd(['up', file, '--json'], { home });
+    const up = await fwd.waitForEvent(
+      tunnelEvent('notebook', (e) => e.state === 'up' && detailOf(e).includes('token=')),
+      30_000,
+    );
+    const id = jobIdOf(up);
+    const listen = (up.forwards as Array<{ listen: string }>)[0]?.listen;
+    expect(up.detail).toBe(`job ${id} on node2, open http://${listen}/lab?token=stand-in`);
+    const api = await httpGet(listenAddress(up), '/api');
+    expect(JSON.parse(api.body)).toEqual({ version: 'stand-in', node: 'node2', job: id });
+    expect(await tryConnect(`/home/alice/.jupyter/fwd-${id}.sock`, 'bob')).toMatch(/^PermissionError/);
+    fwd.child.kill('SIGINT');
+    expect(await fwd.exited).toBe(130);
+    await waitFor(async () => (await jobState(id)) === 'CANCELLED' || undefined, {
+      what: `job ${id} to be cancelled`,
+    });
+  });
+
+  it('runs on the login node itself with a local host: submit, forward, HTTP, Ctrl-C, scancel', async () => {
+    const config = [
+      'version: 1',
+      'hosts:',
+      '  here: { local: true }',
+      'tunnels:',
+      '  notebook:',
+      '    host: here',
+      '    slurm: { submit: { wrap: "cd /tmp && echo $(hostname) >who && exec python3 -m http.server --bind 127.0.0.1 8888", args: [-w, node2] } }',
+      '    local: 0:127.0.0.1:8888',
+      '    ready: { http: /who }',
+      '',
+    ].join('\n');
+    const written = await sh(`printf %s ${Buffer.from(config).toString('base64')} | base64 -d >~/local.yaml`);
+    expect(written.exitCode, written.stderr).toBe(0);
+    const fwd = ndjsonProcess(
+      cluster.spawn(
+        'login',
+        [
+          'sh',
+          '-c',
+          'echo $$ >/tmp/fwd-up.pid && exec /opt/fwd/packages/cli/dist/main.js up local.yaml --json',
+        ],
+        { user: 'alice' },
+      ),
+    );
+    try {
+      const up = await fwd.waitForEvent(inState('notebook', 'up'), 30_000);
+      const id = jobIdOf(up);
+      expect(up.detail).toBe(`job ${id} on node2`);
+      const { port } = listenAddress(up);
+      const fetched = await sh(
+        `python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:${port}/who").read().decode())'`,
+      );
+      expect(fetched.stdout.trim()).toBe('node2');
+      expect((await sh('kill -INT "$(cat /tmp/fwd-up.pid)"')).exitCode).toBe(0);
+      expect(await fwd.exited).toBe(130);
+      await waitFor(async () => (await jobState(id)) === 'CANCELLED' || undefined, {
+        what: `job ${id} to be cancelled`,
+      });
+    } finally {
+      fwd.stop();
+    }
+  });
+});
+
+/** NDJSON events from a process's stdout, as startFwd collects them for a local fwd. */
+function ndjsonProcess(child: ChildProcess) {
+  const events: FwdEvent[] = [];
+  const waiters = new Set<{ test: (e: FwdEvent) => boolean; resolve: (e: FwdEvent) => void }>();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    let event: FwdEvent;
+    try {
+      event = JSON.parse(line) as FwdEvent;
+    } catch {
+      event = { ts: '', event: 'non-json', line };
+    }
+    events.push(event);
+    for (const waiter of [...waiters]) {
+      if (!waiter.test(event)) continue;
+      waiters.delete(waiter);
+      waiter.resolve(event);
+    }
+  });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  return {
+    exited,
+    waitForEvent(test: (e: FwdEvent) => boolean, timeoutMs: number): Promise<FwdEvent> {
+      const past = events.find(test);
+      if (past) return Promise.resolve(past);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          test,
+          resolve: (e: FwdEvent) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        };
+        const fail = (why: string) => () => {
+          if (!waiters.delete(waiter)) return;
+          clearTimeout(timer);
+          reject(new Error(`${why}; events: ${JSON.stringify(events)}; stderr: ${stderr}`));
+        };
+        const timer = setTimeout(fail(`no matching event in ${timeoutMs} ms`), timeoutMs);
+        waiters.add(waiter);
+        void exited.then(fail('fwd exited before the event'));
+      });
+    },
+    stop(): void {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
