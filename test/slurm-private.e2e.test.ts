@@ -197,7 +197,8 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
         message:
           'SSH into node2 was refused: it closed the connection while logging in (from cluster). Clusters allow ' +
           'SSH into a compute node only while you have a running job there (pam_slurm_adopt), and some not ' +
-          'at all: check with `ssh node2` on cluster, or use via: login',
+          'at all: check with `ssh node2` on cluster, or use via: login (the server said: ' +
+          '"Access denied by pam_slurm_adopt: you have no active jobs on this node")',
       });
       expect(await fwd.exited).toBe(1);
       expect(await jobState(bobsJob)).toBe('RUNNING');

@@ -199,6 +199,9 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
           channel.destroy();
           throw abortError(signal, `jump to ${formatEndpoint(target)}`);
         }
+        // An SSH transport is never half-open: when the far sshd hangs up (e.g. a node refusing
+        // the login), close our side too, or the session on top waits out its handshake timeout.
+        channel.once('end', () => channel.end());
         return channel;
       },
     };
@@ -338,12 +341,21 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
 
   return new Promise<SshSession>((resolve, reject) => {
     let settled = false;
+    // What the server said before refusing (pam_slurm_adopt, "account locked") is the best hint.
+    let banner: string | undefined;
+    client.on('banner', (message: string) => {
+      banner = message.replace(/\s+/g, ' ').trim().slice(0, 300) || undefined;
+    });
     const fail = (err: FwdError): void => {
       if (settled) return;
       settled = true;
       connectSignal.removeEventListener('abort', onAbort);
       client.destroy();
       stream.destroy();
+      // Keep the error object (callers may test its class); only the message gains the banner.
+      if (banner && err.code !== 'ABORTED' && !err.code.startsWith('HOST_KEY')) {
+        err.message = `${err.message} (the server said: "${banner}")`;
+      }
       reject(err);
     };
     const onAbort = (): void => fail(abortError(connectSignal, `connect to ${where}`));
