@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, pause } from './backoff.js';
+import { type ConnectOptions, connect } from './connect.js';
 import { formatEndpoint, type TcpAddress } from './endpoints.js';
 import { abortError, FwdError } from './errors.js';
-import { type ConnectOptions, connect, type SshSession } from './ssh-session.js';
+import type { SshSession } from './ssh-session.js';
 import { tcpTransport } from './tcp-transport.js';
 import type { Transport } from './transport.js';
 

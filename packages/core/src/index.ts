@@ -1,6 +1,7 @@
 export type { AuthOptions, KeyboardInteractiveRequest, PrivateKeySource } from './auth.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export { nativeCryptoAvailable } from './binding.js';
+export { type ConnectOptions, connect } from './connect.js';
 export type { BindAddress, ChannelOpener, ForwardTarget, SocketPath, TcpAddress } from './endpoints.js';
 export { formatEndpoint, isSocketPath } from './endpoints.js';
 export { fromSocketError } from './error-translation.js';
@@ -28,8 +29,6 @@ export { type RemoteBinding, RemoteForward } from './remote-forward.js';
 export type { CommandResult, RunCommandOptions } from './run-command.js';
 export { socksNegotiator } from './socks-negotiator.js';
 export {
-  type ConnectOptions,
-  connect,
   type DynamicForwardOptions,
   type LocalForwardOptions,
   type RemoteForwardOptions,

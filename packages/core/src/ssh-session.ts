@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { Algorithms, Client, ClientChannel, TcpConnectionDetails, UNIXConnectionDetails } from 'ssh2';
-import { type AuthOptions, AuthPlan } from './auth.js';
+import type { Client, ClientChannel, TcpConnectionDetails, UNIXConnectionDetails } from 'ssh2';
 import {
   type BindAddress,
   type ForwardTarget,
@@ -12,30 +11,11 @@ import {
 } from './endpoints.js';
 import { fromChannelOpenError, fromSshError } from './error-translation.js';
 import { abortError, FwdError } from './errors.js';
-import { type HostKeyPolicy, knownHosts } from './host-keys.js';
 import { ListeningForward } from './listening-forward.js';
 import { describeRemoteRefusal, type RemoteBinding, RemoteForward } from './remote-forward.js';
 import { type CommandResult, type RunCommandOptions, runCommand } from './run-command.js';
 import { socksNegotiator } from './socks-negotiator.js';
-import { ssh2 } from './ssh2-adapter.js';
 import type { Transport } from './transport.js';
-import { coalesceWrites } from './write-coalescing.js';
-
-export interface ConnectOptions extends AuthOptions {
-  transport: Transport;
-  /** Default: known_hosts in strict mode. There is deliberately no accept-all. */
-  hostKeys?: HostKeyPolicy;
-  /** SSH keepalive interval; 0 turns it off. Default 15 s. */
-  keepaliveMs?: number;
-  /** Unanswered keepalives before the session counts as dead. Default 3. */
-  keepaliveCountMax?: number;
-  /** Bound on handshake + authentication. Default 30 s. */
-  readyTimeoutMs?: number;
-  /** Aborting before ready rejects with ABORTED; after ready it closes the session. */
-  signal?: AbortSignal;
-  /** ssh2 algorithm preferences (e.g. `{ cipher: ['aes128-gcm@openssh.com'] }`). */
-  algorithms?: Algorithms;
-}
 
 export interface LocalForwardOptions {
   /** Default host 127.0.0.1: private to this machine unless asked. */
@@ -61,8 +41,6 @@ export interface SessionEvents {
   /** The session ended; the reason is undefined for a close we asked for. */
   close: [FwdError | undefined];
 }
-
-const DEFAULT_KEEPALIVE_MS = 15_000;
 
 /**
  * An authenticated SSH connection. Opens forwards and channels; closing it closes them all.
@@ -308,136 +286,4 @@ function withDefaultHost<T extends { bind: BindAddress; signal?: AbortSignal }>(
     ? options.bind
     : { host: options.bind.host ?? '127.0.0.1', port: options.bind.port };
   return options.signal ? { bind, signal: options.signal } : { bind };
-}
-
-/**
- * Opens an authenticated SSH session over `options.transport`. The host key is verified before
- * any authentication is sent; a changed key fails with HOST_KEY_CHANGED.
- *
- * @example
- * await using ssh = await connect({
- *   transport: tcpTransport({ host: 'login.hpc.example.edu' }),
- *   username: 'alice',
- *   agent: process.env.SSH_AUTH_SOCK,
- *   hostKeys: knownHosts({ mode: 'strict' }),
- * });
- */
-export async function connect(options: ConnectOptions): Promise<SshSession> {
-  const { transport, signal } = options;
-  const endpoint = transport.endpoint;
-  const hostPart = endpoint ? formatEndpoint(endpoint) : transport.description;
-  const where = `${options.username}@${hostPart}`;
-  if (signal?.aborted) throw abortError(signal, `connect to ${where}`);
-  const hostKeys = options.hostKeys ?? knownHosts({ mode: 'strict' });
-  const auth = new AuthPlan(options, where);
-
-  const connectSignal = signal
-    ? AbortSignal.any([signal, AbortSignal.timeout(options.readyTimeoutMs ?? 30_000)])
-    : AbortSignal.timeout(options.readyTimeoutMs ?? 30_000);
-  const stream = coalesceWrites(await transport.connect(connectSignal));
-  const algorithms = await preferKnownHostKeyTypes(options.algorithms, hostKeys, endpoint);
-  const client = new ssh2.Client();
-  let hostKeyError: FwdError | undefined;
-
-  return new Promise<SshSession>((resolve, reject) => {
-    let settled = false;
-    // What the server said before refusing (pam_slurm_adopt, "account locked") is the best hint.
-    let banner: string | undefined;
-    client.on('banner', (message: string) => {
-      banner = message.replace(/\s+/g, ' ').trim().slice(0, 300) || undefined;
-    });
-    const fail = (err: FwdError): void => {
-      if (settled) return;
-      settled = true;
-      connectSignal.removeEventListener('abort', onAbort);
-      client.destroy();
-      stream.destroy();
-      // Keep the error object (callers may test its class); only the message gains the banner.
-      if (banner && err.code !== 'ABORTED' && !err.code.startsWith('HOST_KEY')) {
-        err.message = `${err.message} (the server said: "${banner}")`;
-      }
-      reject(err);
-    };
-    const onAbort = (): void => fail(abortError(connectSignal, `connect to ${where}`));
-    connectSignal.addEventListener('abort', onAbort, { once: true });
-    client.on('error', (err: Error & { level?: string }) => {
-      if (hostKeyError) return fail(hostKeyError);
-      const translated = fromSshError(err, where);
-      if (translated.code === 'AUTH_FAILED') {
-        return fail(
-          new FwdError('AUTH_FAILED', `authentication to ${where} failed: ${auth.describeFailure()}`, {
-            cause: err,
-          }),
-        );
-      }
-      fail(translated);
-    });
-    client.once('close', () =>
-      fail(
-        hostKeyError ?? new FwdError('CONNECT_FAILED', `${where} closed the connection during the handshake`),
-      ),
-    );
-    client.once('ready', () => {
-      if (settled) return;
-      settled = true;
-      connectSignal.removeEventListener('abort', onAbort);
-      const session = new SshSession(client, where);
-      if (signal) {
-        const onLateAbort = (): void => void session.close();
-        signal.addEventListener('abort', onLateAbort, { once: true });
-        void session.closed.then(() => signal.removeEventListener('abort', onLateAbort));
-      }
-      resolve(session);
-    });
-    client.connect({
-      sock: stream,
-      username: options.username,
-      authHandler: auth.handler(),
-      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-        if (!endpoint) {
-          hostKeyError = new FwdError(
-            'HOST_KEY_UNKNOWN',
-            `cannot check the host key: ${transport.description} names no SSH host`,
-          );
-          return verify(false);
-        }
-        hostKeys.verify(endpoint.host, endpoint.port, key).then(
-          () => verify(true),
-          (err: unknown) => {
-            hostKeyError =
-              err instanceof FwdError ? err : new FwdError('HOST_KEY_UNKNOWN', String(err), { cause: err });
-            verify(false);
-          },
-        );
-      },
-      keepaliveInterval: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
-      keepaliveCountMax: options.keepaliveCountMax ?? 3,
-      // Our own signal bounds the handshake; ssh2's timer would race it with a vaguer error.
-      readyTimeout: 0,
-      ...(algorithms ? { algorithms } : {}),
-    });
-  });
-}
-
-const HOST_KEY_ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
-  'ssh-ed25519': ['ssh-ed25519'],
-  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
-  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
-  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
-  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
-};
-const ALL_HOST_KEY_ALGORITHMS = Object.values(HOST_KEY_ALGORITHMS_FOR_TYPE).flat();
-
-/** Like OpenSSH: ask first for a host key type we already know, so a known host never looks changed. */
-async function preferKnownHostKeyTypes(
-  algorithms: Algorithms | undefined,
-  hostKeys: HostKeyPolicy,
-  endpoint: TcpAddress | undefined,
-): Promise<Algorithms | undefined> {
-  if (!endpoint || algorithms?.serverHostKey) return algorithms;
-  const known = await hostKeys.knownKeyTypes(endpoint.host, endpoint.port);
-  const first = known.flatMap((t) => HOST_KEY_ALGORITHMS_FOR_TYPE[t] ?? []);
-  if (first.length === 0) return algorithms;
-  const rest = ALL_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a));
-  return { ...algorithms, serverHostKey: [...first, ...rest] as NonNullable<Algorithms['serverHostKey']> };
 }
