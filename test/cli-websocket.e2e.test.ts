@@ -9,6 +9,9 @@ import { newRelayToken, type RelayContainer, startRelayContainer } from './suppo
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd } from './support/sshd.js';
 
+// What the YAML says, literally: fwd interpolates it from the environment.
+const TOKEN_REF = ['$', '{FWD_RELAY_TOKEN}'].join('');
+
 const isUp = (name: string) => (e: FwdEvent) => e.event === 'tunnel' && e.tunnel === name && e.state === 'up';
 
 describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml transport:)', () => {
@@ -43,7 +46,7 @@ describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml 
       'hosts:',
       '  login:',
       '    user: alice',
-      '    transport: { type: websocket, url: "' + url + '", token: "${FWD_RELAY_TOKEN}" }',
+      `    transport: { type: websocket, url: "${url}", token: "${TOKEN_REF}" }`,
       '  node:',
       '    host: node17',
       '    user: alice',

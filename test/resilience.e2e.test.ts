@@ -6,8 +6,8 @@ import { answersSsh, docker, freePort, openFds, rssBytes } from './support/fault
 import { type FwdEvent, type FwdProcess, listenAddress, startFwd } from './support/fwd-cli.js';
 import { newKeyPair } from './support/keys.js';
 import { echo, openSocket, readAll, uploadToSink } from './support/net-client.js';
-import { type SshHome, sshHome } from './support/ssh-home.js';
-import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
+import { sshHome } from './support/ssh-home.js';
+import { startSshd } from './support/sshd.js';
 import { waitFor } from './support/wait.js';
 
 const tunnel = (name: string, state: string) => (e: FwdEvent) =>
