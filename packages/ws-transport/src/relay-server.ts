@@ -210,7 +210,17 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     // Only now, with the client authorised, does the relay touch the SSH host.
     connecting++;
     const where = formatHostPort(target);
-    const tcp = netConnect({ host: target.host, port: target.port, noDelay: true });
+    // 256 KiB buffers: Node's 16 KiB is less than one SSH packet, so every message would pause the websocket.
+    const tcp = netConnect({
+      host: target.host,
+      port: target.port,
+      noDelay: true,
+      highWaterMark: 256 * 1024,
+    } as {
+      host: string;
+      port: number;
+      noDelay: boolean;
+    });
     tcp.setTimeout(connectTimeoutMs, () =>
       tcp.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
     );
