@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
+import { freePort } from './support/faults.js';
 import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
 import { newKeyPair } from './support/keys.js';
-import { echo, httpGet } from './support/net-client.js';
+import { downloadFromSource, echo, httpGet } from './support/net-client.js';
 import { newRelayToken, type RelayContainer, startRelayContainer } from './support/relay.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd } from './support/sshd.js';
@@ -66,6 +67,38 @@ describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml 
     const payload = randomBytes(2 * 1024 * 1024);
     expect((await echo(listenAddress(deep), payload)).equals(payload)).toBe(true);
     expect(fwd.events.map((e) => JSON.stringify(e)).join('\n')).not.toContain(token);
+    fwd.child.kill('SIGINT');
+    expect(await fwd.exited).toBe(130);
+  });
+
+  it('reconnects through the relay after it is killed mid-transfer and comes back', async () => {
+    const port = await freePort();
+    await using own = await startRelayContainer({
+      network,
+      allow: ['login:22'],
+      tokens: [token],
+      hostPort: port,
+    });
+    const file = await home.write('ws-restart.yaml', yaml(own.url));
+    await using fwd = startFwd(['up', file, '--json', '--only', 'web'], {
+      home: home.dir,
+      env: { FWD_RELAY_TOKEN: token },
+    });
+    const web = await fwd.waitForEvent(isUp('web'));
+    const transfer = downloadFromSource(listenAddress(web), 512 * 1024 * 1024).catch((e: Error) => e);
+    const mark = fwd.events.length;
+    await own.kill();
+    const down = await fwd.waitForEvent(
+      (e) => fwd.events.indexOf(e) >= mark && e.event === 'tunnel' && e.state === 'reconnecting',
+    );
+    expect(down.error).toBeDefined();
+    // The transfer that was running is cut, not left hanging.
+    const cut = await transfer;
+    expect(cut instanceof Error || (cut as { ok: boolean }).ok === false).toBe(true);
+    const mark2 = fwd.events.length;
+    await own.restart();
+    const back = await fwd.waitForEvent((e) => fwd.events.indexOf(e) >= mark2 && isUp('web')(e), 30_000);
+    expect((await httpGet(listenAddress(back), '/after-restart')).status).toBe(200);
     fwd.child.kill('SIGINT');
     expect(await fwd.exited).toBe(130);
   });

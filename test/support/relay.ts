@@ -30,6 +30,8 @@ export interface StartRelayContainerOptions {
   tls?: { cert: string; key: string };
   /** More `fwd relay` flags (e.g. ['--drain-timeout', '1s']). */
   args?: string[];
+  /** A fixed port on 127.0.0.1, for tests that restart the relay and need the same URL. */
+  hostPort?: number;
 }
 
 export interface RelayContainer extends AsyncDisposable {
@@ -41,6 +43,8 @@ export interface RelayContainer extends AsyncDisposable {
   logs(): Promise<Array<Record<string, unknown>>>;
   /** SIGKILL: the relay dies mid-whatever, with no close frames. */
   kill(): Promise<void>;
+  /** Starts a killed relay again (same container, same published port if it was fixed). */
+  restart(): Promise<void>;
 }
 
 /**
@@ -58,7 +62,7 @@ export async function startRelayContainer(options: StartRelayContainerOptions): 
       { source: REPO, target: '/opt/fwd', mode: 'ro' },
     ])
     .withEnvironment({ FWD_RELAY_TOKENS: options.tokens.join(',') })
-    .withLoopbackPorts(8080)
+    .withLoopbackPorts(options.hostPort ? { container: 8080, host: options.hostPort } : 8080)
     .withWaitStrategy(Wait.forLogMessage('"event":"listening"'))
     .withStartupTimeout(30_000);
   if (options.tls) {
@@ -87,6 +91,9 @@ export async function startRelayContainer(options: StartRelayContainerOptions): 
     async kill() {
       killed = true;
       await run('docker', ['kill', container.getId()]);
+    },
+    async restart() {
+      await run('docker', ['start', container.getId()]);
     },
     async [Symbol.asyncDispose]() {
       if (killed) await run('docker', ['rm', '-f', container.getId()]).catch(() => {});
