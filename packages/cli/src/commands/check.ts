@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { describePlan, formatAddress, type Plan } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { openUrl, webScheme } from '../render/http-urls.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
-import { helpFor } from './help.js';
+import { commandLine } from './command-line.js';
 import { adviseOnPorts, type BindRights, detectBindRights } from './port-advice.js';
 
 /** `fwd check [tunnels.yaml]`: validate and resolve, print the plan, touch no network. */
@@ -12,22 +11,9 @@ export async function checkCommand(
   io: CliIO,
   rights: BindRights = detectBindRights(),
 ): Promise<number> {
-  let values: { help?: boolean; 'ssh-config'?: string };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' }, 'ssh-config': { type: 'string', short: 'F' } },
-    }));
-  } catch (err) {
-    complain(io, `${(err as Error).message}; see fwd check --help`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.stdout.write(helpFor('check'));
-    return EXIT.ok;
-  }
+  const parsed = commandLine('check', argv, io, { 'ssh-config': { type: 'string', short: 'F' } });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const file = positionals[0] ?? 'tunnels.yaml';
   const outcome = await loadPlanFromFile(
     file,

@@ -1,12 +1,11 @@
-import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/index.js';
 import { probeSocket, stopDaemon } from '../daemon/control-client.js';
-import { type FwdDirs, fwdDirs } from '../daemon/daemon-dirs.js';
+import { fwdDirsOrExit } from '../daemon/daemon-dirs.js';
 import { type DaemonEntry, listDaemons } from '../daemon/daemon-registry.js';
 import { resolveTarget } from '../daemon/daemon-target.js';
 import { STOP_TIMEOUT_MS } from '../daemon/start-daemon.js';
 import { type CliIO, complain, EXIT } from '../io.js';
-import { helpFor } from './help.js';
+import { commandLine } from './command-line.js';
 
 /**
  * `fwd down [file|name ...] [--all] [--timeout 30s]`: stops background fwds cleanly over their
@@ -14,26 +13,12 @@ import { helpFor } from './help.js';
  * waits until each process is gone. Exit 1 when nothing matched or one did not stop.
  */
 export async function downCommand(argv: string[], io: CliIO): Promise<number> {
-  let values: { all?: boolean; timeout?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        all: { type: 'boolean', short: 'a' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    complain(io, `${(err as Error).message}; see fwd down --help`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.stdout.write(helpFor('down'));
-    return EXIT.ok;
-  }
+  const parsed = commandLine('down', argv, io, {
+    all: { type: 'boolean', short: 'a' },
+    timeout: { type: 'string' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   if (values.all && positionals.length > 0) {
     complain(io, '--all or names, not both');
     return EXIT.usage;
@@ -47,13 +32,8 @@ export async function downCommand(argv: string[], io: CliIO): Promise<number> {
     }
     timeoutMs = parsed.value;
   }
-  let dirs: FwdDirs;
-  try {
-    dirs = await fwdDirs(io.env);
-  } catch (err) {
-    complain(io, (err as Error).message);
-    return EXIT.failure;
-  }
+  const dirs = await fwdDirsOrExit(io);
+  if (typeof dirs === 'number') return dirs;
   const { daemons } = await listDaemons(dirs);
   const candidates = daemons.map((d) => ({ ...d, source: 'status' in d ? d.status.source : undefined }));
   const targets = new Map<string, DaemonEntry>();

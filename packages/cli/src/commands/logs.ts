@@ -1,51 +1,31 @@
 import { watch } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { type FwdDirs, fwdDirs, logPath } from '../daemon/daemon-dirs.js';
+import { fwdDirsOrExit, logPath } from '../daemon/daemon-dirs.js';
 import { listDaemons } from '../daemon/daemon-registry.js';
 import { resolveTarget } from '../daemon/daemon-target.js';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
 import { formatLogLine } from '../render/log-line.js';
 import { interruptSignal } from '../signals.js';
-import { helpFor } from './help.js';
+import { commandLine } from './command-line.js';
 
 /**
  * `fwd logs [-f] [--json] [--stats] [name|file]`: a background fwd's NDJSON log, for people on a
  * terminal (raw NDJSON with --json or off a terminal). -f follows it until that fwd stops.
  */
 export async function logsCommand(argv: string[], io: CliIO): Promise<number> {
-  let values: { follow?: boolean; json?: boolean; stats?: boolean; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        follow: { type: 'boolean', short: 'f' },
-        json: { type: 'boolean' },
-        stats: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    complain(io, `${(err as Error).message}; see fwd logs --help`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.stdout.write(helpFor('logs'));
-    return EXIT.ok;
-  }
+  const parsed = commandLine('logs', argv, io, {
+    follow: { type: 'boolean', short: 'f' },
+    json: { type: 'boolean' },
+    stats: { type: 'boolean' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) {
     complain(io, 'logs takes one name; see fwd logs --help');
     return EXIT.usage;
   }
-  let dirs: FwdDirs;
-  try {
-    dirs = await fwdDirs(io.env);
-  } catch (err) {
-    complain(io, (err as Error).message);
-    return EXIT.failure;
-  }
+  const dirs = await fwdDirsOrExit(io);
+  if (typeof dirs === 'number') return dirs;
   const logs = (await readdir(dirs.state)).filter((f) => f.endsWith('.log')).map((f) => f.slice(0, -4));
   const { daemons } = await listDaemons(dirs);
   const sources = new Map(

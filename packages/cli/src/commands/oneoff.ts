@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatProblem, planFromArgs } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { httpUrls } from '../render/http-urls.js';
 import { sshOptionsFor } from '../runtime/load-plan.js';
 import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
-import { helpFor } from './help.js';
+import { type CommandLine, commandLine } from './command-line.js';
 import { OUTPUT_FLAGS, runOptionsFrom } from './output-flags.js';
 import { adviseOnPorts, detectBindRights } from './port-advice.js';
 
@@ -36,18 +35,9 @@ export async function oneoffCommand(
   io: CliIO,
   background?: BackgroundHooks,
 ): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    complain(io, `${(err as Error).message}; see fwd --help`);
-    return EXIT.usage;
-  }
+  const parsed = commandLine('oneoff', argv, io, ONEOFF_OPTIONS);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(helpFor('oneoff'));
-    return EXIT.ok;
-  }
   const detach = values.detach === true || values.f === true;
   if (values.replace && !detach) {
     complain(io, '--replace goes with -d');
@@ -142,7 +132,7 @@ export async function oneoffCommand(
 }
 
 /** The arguments again, one flag per word, without -d/-f/--replace (also out of bundles like -fN). */
-function withoutPlacement(tokens: ReturnType<typeof parse>['tokens']): string[] {
+function withoutPlacement(tokens: CommandLine<typeof ONEOFF_OPTIONS>['tokens']): string[] {
   const args: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'positional') args.push(token.value);
@@ -155,28 +145,20 @@ function withoutPlacement(tokens: ReturnType<typeof parse>['tokens']): string[] 
   return args;
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    tokens: true,
-    options: {
-      L: { type: 'string', short: 'L', multiple: true },
-      R: { type: 'string', short: 'R', multiple: true },
-      D: { type: 'string', short: 'D', multiple: true },
-      J: { type: 'string', short: 'J' },
-      port: { type: 'string', short: 'p' },
-      i: { type: 'string', short: 'i' },
-      option: { type: 'string', short: 'o', multiple: true },
-      'ssh-config': { type: 'string', short: 'F' },
-      // Accepted for muscle memory: fwd never runs a remote command, so -N is always on.
-      N: { type: 'boolean', short: 'N' },
-      // In the background; -f as ssh spells it.
-      detach: { type: 'boolean', short: 'd' },
-      f: { type: 'boolean', short: 'f' },
-      replace: { type: 'boolean' },
-      ...OUTPUT_FLAGS,
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const ONEOFF_OPTIONS = {
+  L: { type: 'string', short: 'L', multiple: true },
+  R: { type: 'string', short: 'R', multiple: true },
+  D: { type: 'string', short: 'D', multiple: true },
+  J: { type: 'string', short: 'J' },
+  port: { type: 'string', short: 'p' },
+  i: { type: 'string', short: 'i' },
+  option: { type: 'string', short: 'o', multiple: true },
+  'ssh-config': { type: 'string', short: 'F' },
+  // Accepted for muscle memory: fwd never runs a remote command, so -N is always on.
+  N: { type: 'boolean', short: 'N' },
+  // In the background; -f as ssh spells it.
+  detach: { type: 'boolean', short: 'd' },
+  f: { type: 'boolean', short: 'f' },
+  replace: { type: 'boolean' },
+  ...OUTPUT_FLAGS,
+} as const;

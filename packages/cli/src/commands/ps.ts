@@ -1,39 +1,20 @@
-import { parseArgs } from 'node:util';
-import { type FwdDirs, fwdDirs } from '../daemon/daemon-dirs.js';
+import { fwdDirsOrExit } from '../daemon/daemon-dirs.js';
 import { listDaemons } from '../daemon/daemon-registry.js';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
 import { daemonLines } from '../render/daemon-view.js';
-import { helpFor } from './help.js';
+import { commandLine } from './command-line.js';
 
 /** `fwd ps [--json]`: every background fwd of this user, asked over its control socket. */
 export async function psCommand(argv: string[], io: CliIO): Promise<number> {
-  let values: { json?: boolean; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (err) {
-    complain(io, `${(err as Error).message}; see fwd ps --help`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.stdout.write(helpFor('ps'));
-    return EXIT.ok;
-  }
+  const parsed = commandLine('ps', argv, io, { json: { type: 'boolean' } });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   if (positionals.length > 0) {
     complain(io, 'ps takes no arguments; see fwd ps --help');
     return EXIT.usage;
   }
-  let dirs: FwdDirs;
-  try {
-    dirs = await fwdDirs(io.env);
-  } catch (err) {
-    complain(io, (err as Error).message);
-    return EXIT.failure;
-  }
+  const dirs = await fwdDirsOrExit(io);
+  if (typeof dirs === 'number') return dirs;
   const { daemons, cleaned } = await listDaemons(dirs);
   for (const name of cleaned) {
     complain(

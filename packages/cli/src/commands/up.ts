@@ -1,10 +1,9 @@
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { httpUrls } from '../render/http-urls.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
 import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
-import { helpFor } from './help.js';
+import { type CommandLine, commandLine } from './command-line.js';
 import { OUTPUT_FLAGS, runOptionsFrom } from './output-flags.js';
 import { adviseOnPorts, detectBindRights } from './port-advice.js';
 
@@ -14,18 +13,9 @@ import { adviseOnPorts, detectBindRights } from './port-advice.js';
  * background fwd (see daemon/daemon-main.ts).
  */
 export async function upCommand(argv: string[], io: CliIO, background?: BackgroundHooks): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    complain(io, `${(err as Error).message}; see fwd up --help`);
-    return EXIT.usage;
-  }
+  const parsed = commandLine('up', argv, io, UP_OPTIONS);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(helpFor('up'));
-    return EXIT.ok;
-  }
   if (positionals.length > 1) {
     complain(io, `up takes one file, got ${positionals.length}; see fwd up --help`);
     return EXIT.usage;
@@ -87,7 +77,7 @@ export async function upCommand(argv: string[], io: CliIO, background?: Backgrou
 }
 
 /** The flags the background fwd runs with: those that shape the run, with paths made absolute. */
-function daemonFlags(values: ReturnType<typeof parse>['values'], cwd: string): string[] {
+function daemonFlags(values: CommandLine<typeof UP_OPTIONS>['values'], cwd: string): string[] {
   const flags: string[] = [];
   if (values.only !== undefined) flags.push('--only', values.only);
   if (values['ssh-config'] !== undefined) flags.push('-F', resolve(cwd, values['ssh-config']));
@@ -96,17 +86,10 @@ function daemonFlags(values: ReturnType<typeof parse>['values'], cwd: string): s
   return flags;
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      only: { type: 'string' },
-      ...OUTPUT_FLAGS,
-      'ssh-config': { type: 'string', short: 'F' },
-      detach: { type: 'boolean', short: 'd' },
-      replace: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const UP_OPTIONS = {
+  only: { type: 'string' },
+  ...OUTPUT_FLAGS,
+  'ssh-config': { type: 'string', short: 'F' },
+  detach: { type: 'boolean', short: 'd' },
+  replace: { type: 'boolean' },
+} as const;

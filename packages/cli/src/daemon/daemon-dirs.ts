@@ -1,6 +1,7 @@
 import { chmod, lstat, mkdir } from 'node:fs/promises';
 import { homedir, hostname, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { type CliIO, complain, EXIT } from '../io.js';
 import { MAX_NAME_LENGTH } from './daemon-name.js';
 
 /** Where background fwds keep their logs and control sockets. */
@@ -118,4 +119,14 @@ export function logPath(dirs: FwdDirs, name: string): string {
 /** The daemon name of a socket file name, or undefined for other files. */
 export function nameOfSocket(file: string): string | undefined {
   return file.endsWith(SOCKET_SUFFIX) ? file.slice(0, -SOCKET_SUFFIX.length) : undefined;
+}
+
+/** fwdDirs for a command: on a bad or foreign directory, say why and give the exit code. */
+export async function fwdDirsOrExit(io: CliIO): Promise<FwdDirs | number> {
+  try {
+    return await fwdDirs(io.env);
+  } catch (err) {
+    complain(io, (err as Error).message);
+    return EXIT.failure;
+  }
 }
