@@ -75,4 +75,39 @@ describe.skipIf(skipWithoutDocker)('fwd up on a terminal (tmux)', () => {
     expect(stopped).toMatch(/echo-svc +stopped/);
     expect(stopped).toContain('SIGINT: closing listeners and sessions');
   });
+
+  it('asks for a password on the terminal without echoing it, then comes up', async () => {
+    // A host with no usable key: only the password (sshd accepts alice-password) gets in.
+    const file = await home.write(
+      'password.yaml',
+      `version: 1\nhosts:\n  login-pw: { host: 127.0.0.1, port: ${sshd.port}, user: alice, identityFile: ~/.ssh/none }\n` +
+        'tunnels:\n  pw: { host: login-pw, local: "0:127.0.0.1:7001" }\n',
+    );
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'pw',
+      '-x',
+      '150',
+      '-y',
+      '20',
+      '-e',
+      `HOME=${home.dir}`,
+      '-e',
+      'NO_COLOR=1',
+      `${MAIN} up ${file}; sleep 600`,
+    );
+    const pane = (): string => tmux('capture-pane', '-p', '-t', 'pw');
+    // sshd offers keyboard-interactive (PAM) first; shown as OpenSSH shows it: "(user@host) Password:".
+    await waitFor(() => pane().includes(`(alice@127.0.0.1:${sshd.port}) Password:`), {
+      what: 'the password prompt',
+    });
+    tmux('send-keys', '-t', 'pw', 'alice-password', 'Enter');
+    const table = await waitFor(() => (/pw +up +127\.0\.0\.1:\d+/.test(pane()) ? pane() : undefined), {
+      what: 'the tunnel up after the password',
+    });
+    expect(table).not.toContain('alice-password');
+    tmux('send-keys', '-t', 'pw', 'C-c');
+  });
 });

@@ -142,7 +142,9 @@ export function tableRenderer(out: NodeJS.WritableStream, options: TableOptions)
       tunnels.set(status.name, status);
       const error = status.lastError;
       const key = error ? `${status.state}:${error.code}` : '';
-      if (error && status.state !== 'up' && announced.get(status.name) !== key) {
+      // A tunnel that stops or ends keeps its last error; it was shown when it happened.
+      const live = status.state !== 'up' && status.state !== 'stopped' && status.state !== 'ended';
+      if (error && live && announced.get(status.name) !== key) {
         announced.set(status.name, key);
         const mark = status.state === 'failed' ? paint('31', '✗') : paint('33', '!');
         printAbove(`${mark} ${status.name}: ${error.message} [${error.code}]`);
