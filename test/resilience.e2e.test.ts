@@ -119,6 +119,31 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     );
   });
 
+  it('after a laptop sleep (process stopped > 5 s) probes at once instead of waiting for 3 keepalives', async () => {
+    // keepalive 15 s: without the wake-up probe a dead session would take 45 s or more to notice.
+    const { fwd, id } = await rig('  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n', {
+      keepalive: '15s',
+    });
+    await fwd.waitForEvent(tunnel('echo-svc', 'up'));
+    docker('pause', id);
+    cleanups.push(async () => {
+      docker('unpause', id);
+    });
+    const pid = fwd.child.pid ?? 0;
+    // The fault: the whole process is frozen for 6 s, as a laptop lid closing would.
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const mark = fwd.events.length;
+    process.kill(pid, 'SIGCONT');
+    const wokeAt = Date.now();
+    const down = await nextEvent(fwd, mark, tunnel('echo-svc', 'reconnecting'), 20_000);
+    const noticedAfter = Date.now() - wokeAt;
+    expect(down.error).toMatchObject({ code: 'KEEPALIVE_TIMEOUT' });
+    // Probe timeout 5 s + one 1 s tick of the gap detector.
+    expect(noticedAfter).toBeLessThan(8_000);
+    console.log(`[figures] wake-up: dead session noticed ${noticedAfter} ms after resume (keepalive 15 s)`);
+  });
+
   it('refuses a changed host key after a restart: failed HOST_KEY_CHANGED, no retry loop, exit 1', async () => {
     const { fwd, id, port, home } = await rig('  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n');
     await fwd.waitForEvent(tunnel('echo-svc', 'up'));
