@@ -2,12 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatProblem, planFromArgs } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
-import { httpUrls } from '../render/http-urls.js';
 import { sshOptionsFor } from '../runtime/load-plan.js';
-import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
+import type { BackgroundHooks } from '../runtime/run-tunnels.js';
 import { type CommandLine, commandLine } from './command-line.js';
-import { OUTPUT_FLAGS, runOptionsFrom } from './output-flags.js';
-import { adviseOnPorts, detectBindRights } from './port-advice.js';
+import { type LaunchOptions, launchPlan } from './launch-plan.js';
+import { OUTPUT_FLAGS } from './output-flags.js';
 
 // `-o Key=Value` options fwd understands, as ~/.ssh/config keywords (OpenSSH reads them the same way).
 const SUPPORTED_OPTIONS = new Set([
@@ -93,42 +92,17 @@ export async function oneoffCommand(
     for (const p of planned.problems) io.stderr.write(`${formatProblem(p)}\n`);
     return EXIT.usage;
   }
-  const advice = adviseOnPorts(planned.plan, detectBindRights());
-  if (advice.denied.length > 0) {
-    for (const message of advice.denied) complain(io, message);
-    return EXIT.usage;
-  }
-  let run: RunOptions;
-  try {
-    run = runOptionsFrom(values);
-  } catch (err) {
-    complain(io, (err as Error).message);
-    return EXIT.usage;
-  }
-  if (detach && !background) {
-    for (const warning of advice.warnings) complain(io, `warning: ${warning}`);
-    const [{ startInBackground }, { daemonNameForCommand }] = await Promise.all([
-      import('../daemon/start-daemon.js'),
-      import('../daemon/daemon-name.js'),
-    ]);
+  let detachAs: LaunchOptions['detach'];
+  if (detach) {
     const args = withoutPlacement(parsed.tokens);
-    return startInBackground(
-      {
-        name: daemonNameForCommand(destination, args),
-        source: `fwd ${args.join(' ')}`,
-        args: ['oneoff', ...args],
-        replace: values.replace === true,
-        json: run.json,
-      },
-      io,
-    );
+    detachAs = {
+      name: (await import('../daemon/daemon-name.js')).daemonNameForCommand(destination, args),
+      source: `fwd ${args.join(' ')}`,
+      args: ['oneoff', ...args],
+      replace: values.replace === true,
+    };
   }
-  return runTunnels(planned.plan, io, {
-    ...run,
-    warnings: advice.warnings,
-    urls: httpUrls(planned.plan),
-    ...(background ? { background } : {}),
-  });
+  return launchPlan(planned.plan, io, { flags: values, background, detach: detachAs });
 }
 
 /** The arguments again, one flag per word, without -d/-f/--replace (also out of bundles like -fN). */

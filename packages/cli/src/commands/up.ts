@@ -1,11 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import { type CliIO, complain, EXIT } from '../io.js';
-import { httpUrls } from '../render/http-urls.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
-import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
+import type { BackgroundHooks } from '../runtime/run-tunnels.js';
 import { type CommandLine, commandLine } from './command-line.js';
-import { OUTPUT_FLAGS, runOptionsFrom } from './output-flags.js';
-import { adviseOnPorts, detectBindRights } from './port-advice.js';
+import { launchPlan } from './launch-plan.js';
+import { OUTPUT_FLAGS } from './output-flags.js';
 
 /**
  * `fwd up [tunnels.yaml] [--only a,b] [--json] [-d [--replace]]`: bring every tunnel up and keep
@@ -37,43 +36,16 @@ export async function upCommand(argv: string[], io: CliIO, background?: Backgrou
     for (const p of outcome.problems) io.stderr.write(`${p}\n`);
     return EXIT.usage;
   }
-  const advice = adviseOnPorts(outcome.plan, detectBindRights());
-  if (advice.denied.length > 0) {
-    for (const message of advice.denied) complain(io, message);
-    return EXIT.usage;
-  }
-  let run: RunOptions;
-  try {
-    run = runOptionsFrom(values);
-  } catch (err) {
-    complain(io, (err as Error).message);
-    return EXIT.usage;
-  }
   const path = resolve(io.cwd, file);
-  if (values.detach && !background) {
-    for (const warning of advice.warnings) complain(io, `warning: ${warning}`);
-    const [{ startInBackground }, { daemonNameForFile }] = await Promise.all([
-      import('../daemon/start-daemon.js'),
-      import('../daemon/daemon-name.js'),
-    ]);
-    return startInBackground(
-      {
-        name: daemonNameForFile(path),
+  const detach = values.detach
+    ? {
+        name: (await import('../daemon/daemon-name.js')).daemonNameForFile(path),
         source: path,
         args: ['up', path, ...daemonFlags(values, io.cwd)],
         replace: values.replace === true,
-        json: run.json,
-      },
-      io,
-    );
-  }
-  return runTunnels(outcome.plan, io, {
-    ...run,
-    baseDir: dirname(path),
-    warnings: advice.warnings,
-    urls: httpUrls(outcome.plan),
-    ...(background ? { background } : {}),
-  });
+      }
+    : undefined;
+  return launchPlan(outcome.plan, io, { flags: values, background, detach, baseDir: dirname(path) });
 }
 
 /** The flags the background fwd runs with: those that shape the run, with paths made absolute. */

@@ -1,0 +1,48 @@
+import type { Plan } from '../config/index.js';
+import { type CliIO, complain, EXIT } from '../io.js';
+import { httpUrls } from '../render/http-urls.js';
+import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
+import { runOptionsFrom } from './output-flags.js';
+import { adviseOnPorts, detectBindRights } from './port-advice.js';
+
+export interface LaunchOptions {
+  /** The output flags as parsed (--json, --stats-interval, --metrics). */
+  flags: { json?: boolean; 'stats-interval'?: string; metrics?: string };
+  /** Set when this process is the background fwd (daemon/daemon-main.ts). */
+  background: BackgroundHooks | undefined;
+  /** -d: hand the plan to a background fwd instead; how to name and start it. */
+  detach: { name: string; source: string; args: string[]; replace: boolean } | undefined;
+  baseDir?: string;
+}
+
+/**
+ * What `fwd up` and one-offs do once they have a plan: refuse ports that cannot be bound
+ * (exit 2), warn about ports browsers block, then run in the foreground or start a background fwd.
+ */
+export async function launchPlan(plan: Plan, io: CliIO, options: LaunchOptions): Promise<number> {
+  const advice = adviseOnPorts(plan, detectBindRights());
+  if (advice.denied.length > 0) {
+    for (const message of advice.denied) complain(io, message);
+    return EXIT.usage;
+  }
+  let run: RunOptions;
+  try {
+    run = runOptionsFrom(options.flags);
+  } catch (err) {
+    complain(io, (err as Error).message);
+    return EXIT.usage;
+  }
+  const { detach, background } = options;
+  if (detach && !background) {
+    for (const warning of advice.warnings) complain(io, `warning: ${warning}`);
+    const { startInBackground } = await import('../daemon/start-daemon.js');
+    return startInBackground({ ...detach, json: run.json }, io);
+  }
+  return runTunnels(plan, io, {
+    ...run,
+    ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
+    warnings: advice.warnings,
+    urls: httpUrls(plan),
+    ...(background ? { background } : {}),
+  });
+}
