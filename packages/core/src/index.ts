@@ -23,6 +23,7 @@ export {
   ListeningForward,
   type Negotiator,
 } from './listening-forward.js';
+export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from './output-capture.js';
 export type { ByteCounters } from './pipe.js';
 export { checkReadyOnce, type ReadyCheck } from './ready-check.js';
 export { type RemoteBinding, RemoteForward } from './remote-forward.js';

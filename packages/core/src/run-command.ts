@@ -1,6 +1,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { fromChannelOpenError } from './error-translation.js';
 import { abortError, FwdError } from './errors.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from './output-capture.js';
 
 export interface RunCommandOptions {
   signal?: AbortSignal;
@@ -26,7 +27,7 @@ export function runCommand(
   command: string,
   options: RunCommandOptions,
 ): Promise<CommandResult> {
-  const limit = options.maxOutputBytes ?? 4 * 1024 * 1024;
+  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const signal = options.signal;
   return new Promise<CommandResult>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal, `run "${command}" on ${where}`));
@@ -44,20 +45,9 @@ export function runCommand(
           return reject(fromChannelOpenError(err, `a command channel`, where));
         }
         channel = ch;
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
-        const collect = (into: Buffer[]) => (chunk: Buffer) => {
-          if (size + chunk.length > limit) {
-            truncated = true;
-            return;
-          }
-          size += chunk.length;
-          into.push(chunk);
-        };
-        ch.on('data', collect(out));
-        ch.stderr.on('data', collect(errOut));
+        const output = new OutputCapture(limit);
+        ch.on('data', output.stdout);
+        ch.stderr.on('data', output.stderr);
         let code: number | null = null;
         let exitSignal: string | undefined;
         ch.on('exit', (c: number | null, s?: string) => {
@@ -66,13 +56,7 @@ export function runCommand(
         });
         ch.on('close', () => {
           signal?.removeEventListener('abort', onAbort);
-          resolve({
-            code,
-            signal: exitSignal,
-            stdout: Buffer.concat(out).toString('utf8'),
-            stderr: Buffer.concat(errOut).toString('utf8'),
-            truncated,
-          });
+          resolve({ code, signal: exitSignal, ...output.result() });
         });
         ch.end(options.stdin);
       });

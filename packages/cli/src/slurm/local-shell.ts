@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { type CommandResult, FwdError, type RunCommandOptions } from '@fwd/core';
+import {
+  type CommandResult,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  FwdError,
+  OutputCapture,
+  type RunCommandOptions,
+} from '@fwd/core';
 import type { RemoteShell } from './slurm-commands.js';
-
-const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
 
 /**
  * Runs Slurm commands on this machine, for a `local: true` host (fwd on the login node itself):
@@ -21,25 +25,14 @@ export function localShell(): RemoteShell {
 }
 
 function runLocally(command: string, where: string, options: RunCommandOptions): Promise<CommandResult> {
-  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const signal = options.signal;
   return new Promise<CommandResult>((resolve, reject) => {
     if (signal?.aborted) return reject(new FwdError('ABORTED', `run "${command}" on ${where}: aborted`));
     const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const errOut: Buffer[] = [];
-    let size = 0;
-    let truncated = false;
-    const collect = (into: Buffer[]) => (chunk: Buffer) => {
-      if (size + chunk.length > limit) {
-        truncated = true;
-        return;
-      }
-      size += chunk.length;
-      into.push(chunk);
-    };
-    child.stdout.on('data', collect(out));
-    child.stderr.on('data', collect(errOut));
+    const output = new OutputCapture(limit);
+    child.stdout.on('data', output.stdout);
+    child.stderr.on('data', output.stderr);
     // A command that exits without reading its stdin makes our write fail with EPIPE: not an error.
     child.stdin.on('error', () => undefined);
     const onAbort = (): void => {
@@ -55,13 +48,7 @@ function runLocally(command: string, where: string, options: RunCommandOptions):
     });
     child.once('close', (code, exitSignal) => {
       signal?.removeEventListener('abort', onAbort);
-      resolve({
-        code,
-        signal: exitSignal ?? undefined,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(errOut).toString('utf8'),
-        truncated,
-      });
+      resolve({ code, signal: exitSignal ?? undefined, ...output.result() });
     });
     child.stdin.end(options.stdin);
   });
