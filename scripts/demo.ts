@@ -3,12 +3,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { newKeyPair } from '../test/support/keys.js';
 
 const repo = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'fwd-demo-'));
-const key = ssh2.utils.generateKeyPairSync('ed25519');
-writeFileSync(join(dir, 'id_ed25519'), key.private, { mode: 0o600 });
+const key = newKeyPair();
+writeFileSync(join(dir, 'id_ed25519'), key.privateKey, { mode: 0o600 });
 
 const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 const container = docker(
@@ -18,7 +18,7 @@ const container = docker(
   '-p',
   '127.0.0.1::22',
   '-e',
-  `AUTHORIZED_KEYS=${key.public}`,
+  `AUTHORIZED_KEYS=${key.publicKey}`,
   'fwd/sshd',
 );
 let cleaned = false;

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { newKeyPair } from '../test/support/keys.js';
 
 const repo = new URL('..', import.meta.url).pathname;
 const out = join(repo, 'docs', 'live-table.svg');
@@ -165,9 +165,9 @@ function svgOf(lines: string[]): string {
 // --- the run ---------------------------------------------------------------------------------
 
 try {
-  const key = ssh2.utils.generateKeyPairSync('ed25519');
+  const key = newKeyPair();
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
-  writeFileSync(join(home, '.ssh', 'id_ed25519'), key.private, { mode: 0o600 });
+  writeFileSync(join(home, '.ssh', 'id_ed25519'), key.privateKey, { mode: 0o600 });
   container = run(
     'docker',
     'run',
@@ -176,7 +176,7 @@ try {
     '-p',
     '127.0.0.1::22',
     '-e',
-    `AUTHORIZED_KEYS=${key.public}`,
+    `AUTHORIZED_KEYS=${key.publicKey}`,
     'fwd/sshd',
   );
   // The image logs "fwd-sshd ready" once sshd and its loopback-only targets listen.
