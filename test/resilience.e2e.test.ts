@@ -102,8 +102,9 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     });
     const down = await nextEvent(fwd, mark, tunnel('echo-svc', 'reconnecting'), 15_000);
     const detectedAfter = Date.now() - pausedAt;
-    // keepalive 1 s × 3 missed, plus one interval of slack for timer phase.
-    expect(detectedAfter).toBeLessThanOrEqual(5_000);
+    // keepalive 1 s × 3 missed: ssh2 gives up at the 4th tick (~4 s, measured 3.95-3.97 s); the
+    // bound leaves room for a loaded CI machine, and is still far below the default 45 s.
+    expect(detectedAfter).toBeLessThanOrEqual(7_000);
     expect(down.error).toMatchObject({ code: 'KEEPALIVE_TIMEOUT' });
 
     const mark2 = fwd.events.length;
