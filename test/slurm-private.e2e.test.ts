@@ -1,13 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { skipWithoutDocker } from './support/docker.js';
-import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
+import { type FwdEvent, listenAddress, startFwd, watchFwd } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
 import { waitFor } from './support/wait.js';
 
@@ -296,7 +294,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     ].join('\n');
     const written = await sh(`printf %s ${Buffer.from(config).toString('base64')} | base64 -d >~/local.yaml`);
     expect(written.exitCode, written.stderr).toBe(0);
-    const fwd = ndjsonProcess(
+    const fwd = watchFwd(
       cluster.spawn(
         'login',
         [
@@ -322,59 +320,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
         what: `job ${id} to be cancelled`,
       });
     } finally {
-      fwd.stop();
+      await fwd[Symbol.asyncDispose]();
     }
   });
 });
-
-/** NDJSON events from a process's stdout, as startFwd collects them for a local fwd. */
-function ndjsonProcess(child: ChildProcess) {
-  const events: FwdEvent[] = [];
-  const waiters = new Set<{ test: (e: FwdEvent) => boolean; resolve: (e: FwdEvent) => void }>();
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    let event: FwdEvent;
-    try {
-      event = JSON.parse(line) as FwdEvent;
-    } catch {
-      event = { ts: '', event: 'non-json', line };
-    }
-    events.push(event);
-    for (const waiter of [...waiters]) {
-      if (!waiter.test(event)) continue;
-      waiters.delete(waiter);
-      waiter.resolve(event);
-    }
-  });
-  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
-  return {
-    exited,
-    waitForEvent(test: (e: FwdEvent) => boolean, timeoutMs: number): Promise<FwdEvent> {
-      const past = events.find(test);
-      if (past) return Promise.resolve(past);
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          test,
-          resolve: (e: FwdEvent) => {
-            clearTimeout(timer);
-            resolve(e);
-          },
-        };
-        const fail = (why: string) => () => {
-          if (!waiters.delete(waiter)) return;
-          clearTimeout(timer);
-          reject(new Error(`${why}; events: ${JSON.stringify(events)}; stderr: ${stderr}`));
-        };
-        const timer = setTimeout(fail(`no matching event in ${timeoutMs} ms`), timeoutMs);
-        waiters.add(waiter);
-        void exited.then(fail('fwd exited before the event'));
-      });
-    },
-    stop(): void {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-}

@@ -31,6 +31,11 @@ export function startFwd(
     env: { PATH: process.env.PATH ?? '', HOME: options.home, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watchFwd(child);
+}
+
+/** NDJSON events and exit of an fwd process, however it was started (locally, or via docker exec). */
+export function watchFwd(child: ChildProcess): FwdProcess {
   const events: FwdEvent[] = [];
   const waiters = new Set<{ predicate: (e: FwdEvent) => boolean; resolve: (e: FwdEvent) => void }>();
   let stderr = '';
