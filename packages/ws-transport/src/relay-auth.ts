@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { FwdError } from '@fwd/core';
 import { tokenFromAuthorization, tokenFromSubprotocols } from './protocol.js';
 
@@ -82,10 +82,10 @@ export async function loadTokenFile(path: string): Promise<string[]> {
 }
 
 /** The token a relay request presents: `Authorization: Bearer` first, else a `bearer.` subprotocol. */
-export function presentedToken(req: IncomingMessage): string | undefined {
-  const fromHeader = tokenFromAuthorization(req.headers.authorization);
+export function presentedToken(headers: IncomingHttpHeaders): string | undefined {
+  const fromHeader = tokenFromAuthorization(headers.authorization);
   if (fromHeader !== undefined) return fromHeader;
-  const protocols = req.headers['sec-websocket-protocol'];
+  const protocols = headers['sec-websocket-protocol'];
   if (typeof protocols !== 'string') return undefined;
   return tokenFromSubprotocols(protocols.split(',').map((p) => p.trim()));
 }

@@ -1,20 +1,13 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { connect as netConnect } from 'node:net';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FwdError } from '@fwd/core';
 import { WebSocketServer } from 'ws';
-import {
-  BINARY_SUBPROTOCOL,
-  FWD_SUBPROTOCOL,
-  formatHostPort,
-  type HostPort,
-  parseHostPort,
-  sameHostPort,
-  TARGET_PARAM,
-} from './protocol.js';
-import { presentedToken, type TokenVerifier, tokenVerifier } from './relay-auth.js';
-import { CLOSE_CODES, type RelayCounters, RelayTunnel } from './relay-tunnel.js';
+import { BINARY_SUBPROTOCOL, FWD_SUBPROTOCOL, formatHostPort, type HostPort } from './protocol.js';
+import { admissionPolicy, admit, type Refusal } from './relay-admission.js';
+import { type TokenVerifier, tokenVerifier } from './relay-auth.js';
+import { answerPlainRequest, relayHttpServer, writeRefusal } from './relay-http.js';
+import { type JoinOptions, joinTarget } from './relay-join.js';
+import { CLOSE_CODES, type RelayCounters, type RelayTunnel } from './relay-tunnel.js';
 
 export interface RelayOptions {
   /** Where to listen; host defaults to 127.0.0.1 (behind a reverse proxy), port 0 picks one. */
@@ -76,10 +69,7 @@ export interface Relay extends AsyncDisposable {
   close(options?: RelayCloseOptions): Promise<void>;
 }
 
-const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 const DEFAULT_DRAIN_MS = 10_000;
-const NOT_WEBSOCKET =
-  'this is an fwd relay: connect with a websocket client (fwd); GET /healthz for status\n';
 
 /**
  * Starts a websocket-to-TCP relay for SSH. Every handshake is checked — token (401), target
@@ -96,14 +86,8 @@ const NOT_WEBSOCKET =
  */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const tokens = 'verify' in options.tokens ? options.tokens : tokenVerifier(options.tokens);
-  const allow = options.allow.map((t) => ({ host: t.host.toLowerCase(), port: t.port }));
-  const defaultTarget = options.defaultTarget ?? allow[0];
-  if (!defaultTarget) throw new FwdError('CONFIG_INVALID', 'the relay needs at least one allowed target');
-  const isAllowed = (t: HostPort): boolean =>
-    sameHostPort(t, defaultTarget) || allow.some((a) => sameHostPort(a, t));
+  const policy = admissionPolicy(tokens, options.allow, options.defaultTarget);
   const maxConnections = options.maxConnections ?? 2048;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 0;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const emit = options.log ?? ((): void => {});
   const log = (event: string, fields: Record<string, unknown> = {}): void => {
     emit({ ts: new Date().toISOString(), event, ...fields });
@@ -129,182 +113,76 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     uptimeMs: Date.now() - startedAt,
   });
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    clientTracking: false,
-    maxPayload: options.maxPayload ?? 1024 * 1024,
-    skipUTF8Validation: true,
-    // Never echo a bearer.* subprotocol: select fwd.v1, or websockify's "binary" for bridge clients.
-    handleProtocols: (offered: Set<string>) =>
-      offered.has(FWD_SUBPROTOCOL)
-        ? FWD_SUBPROTOCOL
-        : offered.has(BINARY_SUBPROTOCOL)
-          ? BINARY_SUBPROTOCOL
-          : false,
-  });
-
-  const server = createServer(options.tls);
-
-  server.on('request', (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const body = JSON.stringify(stats());
-      res.writeHead(state === 'ok' ? 200 : 503, {
-        'Content-Type': 'application/json',
-        'Content-Length': Buffer.byteLength(body),
-        'Cache-Control': 'no-store',
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      return;
-    }
-    res.writeHead(426, {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Length': Buffer.byteLength(NOT_WEBSOCKET),
-      Upgrade: 'websocket',
-      Connection: 'close',
-    });
-    res.end(NOT_WEBSOCKET);
-  });
+  const join: JoinOptions = {
+    wss: relayWebsocketServer(options.maxPayload ?? 1024 * 1024),
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 0,
+    totals,
+    accepting: () => state === 'ok',
+  };
+  const server = relayHttpServer(options.tls);
+  server.on('request', (req, res) =>
+    answerPlainRequest(req, res, () => ({ healthy: state === 'ok', body: stats() })),
+  );
   server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
     log('tls-error', { code: err.code ?? 'unknown' });
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const id = ++nextId;
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const forwardedFor = req.headers['x-forwarded-for'];
     const who = {
       id,
-      remote,
+      remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
       ...(typeof forwardedFor === 'string' ? { forwardedFor: forwardedFor.slice(0, 200) } : {}),
     };
-    const refuse = (status: number, message: string, extraHeaders: Record<string, string> = {}): void => {
+    const refuse = (refusal: Refusal): void => {
       rejected++;
-      log('rejected', { ...who, status, reason: message });
-      writeHttpError(socket, status, message, extraHeaders);
+      log('rejected', { ...who, status: refusal.status, reason: refusal.reason });
+      writeRefusal(socket, refusal);
     };
-
-    if (state !== 'ok') return refuse(503, 'relay is shutting down');
-    if (!isWebsocketHandshake(req)) return refuse(400, 'not a valid websocket handshake');
-    if (!tokens.verify(presentedToken(req))) {
-      return refuse(401, 'missing or invalid relay token', {
-        'WWW-Authenticate': 'Bearer realm="fwd-relay"',
-      });
-    }
-    const asked = targetParam(req.url);
-    if (asked === undefined) return refuse(400, 'malformed request URL');
-    let target = defaultTarget;
-    if (asked !== null) {
-      const parsed = parseHostPort(asked);
-      if (!parsed) return refuse(400, `target must be host:port, got ${JSON.stringify(asked.slice(0, 100))}`);
-      if (!isAllowed(parsed))
-        return refuse(403, `target ${formatHostPort(parsed)} is not allowed by this relay`);
-      target = parsed;
-    }
+    if (state !== 'ok') return refuse({ status: 503, reason: 'relay is shutting down' });
+    const decision = admit(req, policy);
+    if ('refusal' in decision) return refuse(decision.refusal);
     if (tunnels.size + connecting >= maxConnections) {
-      return refuse(503, `relay is at its limit of ${maxConnections} connections`);
+      return refuse({ status: 503, reason: `relay is at its limit of ${maxConnections} connections` });
     }
-
     // Only now, with the client authorised, does the relay touch the SSH host.
     connecting++;
-    const where = formatHostPort(target);
-    // 256 KiB buffers: Node's 16 KiB is less than one SSH packet, so every message would pause the websocket.
-    const tcp = netConnect({
-      host: target.host,
-      port: target.port,
-      noDelay: true,
-      highWaterMark: 256 * 1024,
-    } as {
-      host: string;
-      port: number;
-      noDelay: boolean;
-    });
-    tcp.setTimeout(connectTimeoutMs, () =>
-      tcp.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
-    );
-    const onClientGone = (): void => {
-      tcp.destroy();
-    };
-    socket.once('close', onClientGone);
-    tcp.once('error', (err: NodeJS.ErrnoException) => {
-      connecting--;
-      socket.off('close', onClientGone);
-      refuse(502, `relay cannot reach ${where} (${err.code ?? err.message})`);
-    });
-    tcp.once('connect', () => {
-      connecting--;
-      socket.off('close', onClientGone);
-      tcp.setTimeout(0);
-      tcp.removeAllListeners('error');
-      if (state !== 'ok' || socket.destroyed) {
-        tcp.destroy();
-        if (!socket.destroyed) refuse(503, 'relay is shutting down');
-        return;
-      }
-      let upgraded = false;
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        upgraded = true;
-        connectionsTotal++;
-        const tunnel = new RelayTunnel(ws, socket, tcp, { idleTimeoutMs, totals });
-        tunnels.add(tunnel);
-        log('tunnel-open', { ...who, target: where, protocol: ws.protocol || undefined });
-        void tunnel.done.then((reason) => {
-          tunnels.delete(tunnel);
-          log('tunnel-close', {
-            id,
-            target: where,
-            reason,
-            durationMs: Date.now() - tunnel.openedAt,
-            bytesToTarget: tunnel.counters.bytesToTarget,
-            bytesFromTarget: tunnel.counters.bytesFromTarget,
-          });
-        });
+    const outcome = await joinTarget(req, socket, head, decision.target, join);
+    connecting--;
+    if (outcome === 'gone') return;
+    if ('refusal' in outcome) return refuse(outcome.refusal);
+    const { tunnel } = outcome;
+    const where = formatHostPort(decision.target);
+    connectionsTotal++;
+    tunnels.add(tunnel);
+    log('tunnel-open', { ...who, target: where, protocol: tunnel.protocol || undefined });
+    void tunnel.done.then((reason) => {
+      tunnels.delete(tunnel);
+      log('tunnel-close', {
+        id,
+        target: where,
+        reason,
+        durationMs: Date.now() - tunnel.openedAt,
+        bytesToTarget: tunnel.counters.bytesToTarget,
+        bytesFromTarget: tunnel.counters.bytesFromTarget,
       });
-      // ws decides synchronously; a handshake it refuses after all must not leave the TCP connection behind.
-      if (!upgraded) tcp.destroy();
     });
   });
 
-  const pingIntervalMs = options.pingIntervalMs ?? 30_000;
-  const heartbeat =
-    pingIntervalMs > 0
-      ? setInterval(() => {
-          for (const tunnel of tunnels) {
-            if (!tunnel.alive) {
-              tunnel.terminate('client stopped answering pings');
-              continue;
-            }
-            tunnel.alive = false;
-            tunnel.ping();
-          }
-        }, pingIntervalMs)
-      : undefined;
-  heartbeat?.unref();
-
+  const heartbeat = startHeartbeat(tunnels, options.pingIntervalMs ?? 30_000);
   const listenHost = options.listen.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      if (heartbeat) clearInterval(heartbeat);
-      reject(bindError(err, formatHostPort({ host: listenHost, port: options.listen.port })));
-    };
-    server.once('error', onError);
-    server.listen(options.listen.port, listenHost, () => {
-      server.off('error', onError);
-      resolve();
-    });
+  const address = await listen(server, listenHost, options.listen.port).catch((err: unknown) => {
+    if (heartbeat) clearInterval(heartbeat);
+    throw err;
   });
-  const bound = server.address();
-  const address =
-    bound && typeof bound === 'object'
-      ? { host: bound.address, port: bound.port }
-      : { host: listenHost, port: options.listen.port };
   log('listening', {
     address: formatHostPort(address),
     tls: options.tls !== undefined,
-    allow: allow.map(formatHostPort),
-    defaultTarget: formatHostPort(defaultTarget),
+    allow: policy.allow.map(formatHostPort),
+    defaultTarget: formatHostPort(policy.defaultTarget),
     tokens: tokens.size,
   });
 
@@ -350,52 +228,53 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
 }
 
-function createServer(tls: RelayOptions['tls']): Server {
-  if (!tls) return createHttpServer();
-  try {
-    return createHttpsServer({ cert: tls.cert, key: tls.key });
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new FwdError('CONFIG_INVALID', `cannot use the TLS certificate and key: ${why}`, { cause: err });
-  }
+function relayWebsocketServer(maxPayload: number): WebSocketServer {
+  return new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    clientTracking: false,
+    maxPayload,
+    skipUTF8Validation: true,
+    // Never echo a bearer.* subprotocol: select fwd.v1, or websockify's "binary" for bridge clients.
+    handleProtocols: (offered: Set<string>) =>
+      offered.has(FWD_SUBPROTOCOL)
+        ? FWD_SUBPROTOCOL
+        : offered.has(BINARY_SUBPROTOCOL)
+          ? BINARY_SUBPROTOCOL
+          : false,
+  });
 }
 
-/** The `?target=` of a request URL: null when absent, undefined when the URL cannot be parsed. */
-function targetParam(url: string | undefined): string | null | undefined {
-  try {
-    return new URL(url ?? '/', 'http://relay').searchParams.get(TARGET_PARAM);
-  } catch {
-    return undefined;
-  }
+/** Pings every tunnel each interval; one that did not answer the previous ping is dropped. */
+function startHeartbeat(tunnels: Set<RelayTunnel>, intervalMs: number): NodeJS.Timeout | undefined {
+  if (intervalMs <= 0) return undefined;
+  const timer = setInterval(() => {
+    for (const tunnel of tunnels) {
+      if (!tunnel.alive) {
+        tunnel.terminate('client stopped answering pings');
+        continue;
+      }
+      tunnel.alive = false;
+      tunnel.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
-function isWebsocketHandshake(req: IncomingMessage): boolean {
-  const version = req.headers['sec-websocket-version'];
-  return (
-    req.method === 'GET' &&
-    req.headers.upgrade?.toLowerCase() === 'websocket' &&
-    WEBSOCKET_KEY.test(req.headers['sec-websocket-key'] ?? '') &&
-    (version === '13' || version === '8')
-  );
-}
-
-function writeHttpError(
-  socket: Duplex,
-  status: number,
-  message: string,
-  headers: Record<string, string>,
-): void {
-  if (socket.destroyed || !socket.writable) return void socket.destroy();
-  const body = `${message}\n`;
-  const lines = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-  ];
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+async function listen(server: Server, host: string, port: number): Promise<HostPort> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(bindError(err, formatHostPort({ host, port })));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  return bound && typeof bound === 'object' ? { host: bound.address, port: bound.port } : { host, port };
 }
 
 function allDone(tunnels: Set<RelayTunnel>): Promise<unknown> {

@@ -133,6 +133,11 @@ export class RelayTunnel {
     });
   }
 
+  /** The subprotocol the relay selected ('fwd.v1', 'binary'), or '' for none. */
+  get protocol(): string {
+    return this.#ws.protocol;
+  }
+
   /** Bytes waiting in the relay for either side: bounded by backpressure, whatever the peers do. */
   get queuedBytes(): number {
     return this.#ws.bufferedAmount + this.#target.writableLength;
