@@ -12,9 +12,13 @@ for (const name of ['SIGTERM', 'SIGINT']) {
     controller.abort();
   });
 }
-process.exitCode = await relayCommand(process.argv.slice(2), {
+// `signal` in io too: an older built tree (another checkout sharing this image) reads it there.
+const io = {
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   env: process.env,
+  cwd: process.cwd(),
   signal: controller.signal,
-});
+};
+process.exitCode = await relayCommand(process.argv.slice(2), io, controller.signal);

@@ -48,18 +48,8 @@ async function main(argv: string[]): Promise<number> {
       const code = await (await import('./daemon/daemon-main.js')).daemonMain(rest, io);
       return process.exit(code);
     }
-    case 'relay': {
-      const [{ relayCommand }, { interruptSignal }] = await Promise.all([
-        import('./commands/relay.js'),
-        import('./signals.js'),
-      ]);
-      const interrupt = interruptSignal();
-      try {
-        return await relayCommand(rest, { ...io, signal: interrupt.signal });
-      } finally {
-        interrupt.dispose();
-      }
-    }
+    case 'relay':
+      return (await import('./commands/relay.js')).relayCommand(rest, io);
     case 'schema':
       return (await import('./commands/schema.js')).schemaCommand(rest, io);
     default:

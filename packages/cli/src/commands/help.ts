@@ -119,6 +119,26 @@ Examples:
   fwd -D 1080 -J bastion alice@cluster
   fwd -N -f -L 8888:localhost:8888 alice@login     (ssh -f style: in the background)
 `,
+  relay: `Usage: fwd relay --listen ADDR --allow HOST:PORT[,...] (--token-file FILE | FWD_RELAY_TOKENS=...)
+                 [--tls-cert FILE --tls-key FILE] [--max-connections N] [--idle-timeout 10m]
+                 [--drain-timeout 10s]
+
+Carries SSH over websockets for clients on networks where only HTTP(S) gets out. Clients reach
+only the --allow targets (the first is the default); SSH stays end to end.
+
+Options:
+  --listen ADDR          where to listen: 0.0.0.0:8080, 127.0.0.1:8080, [::]:8080 or :8080
+  --allow LIST           SSH hosts clients may reach, host:port, comma-separated or repeated
+  --token-file FILE      accepted bearer tokens, one per line (# comments); or set
+                         FWD_RELAY_TOKENS (comma/newline separated). Tokens are ≥16 characters.
+  --tls-cert, --tls-key  PEM files: serve wss:// directly (else plain ws:// behind a TLS proxy)
+  --max-connections N    open tunnels beyond which clients get 503 (default 2048)
+  --idle-timeout DUR     close tunnels without traffic for this long (default: never)
+  --drain-timeout DUR    on SIGTERM, how long open tunnels may go on (default 10s)
+
+Logs one JSON object per line on stdout; tokens are never logged. GET /healthz answers with stats.
+Exit 0 after SIGINT/SIGTERM and the drain, 1 when it cannot listen, 2 for usage or config errors.
+`,
   schema: `Usage: fwd schema
 
 Prints the JSON Schema of tunnels.yaml. For editors using yaml-language-server, add at the top

@@ -3,9 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { websocketTransport } from '@fwd/ws-transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { helpFor } from './help.js';
 import { relayCommand } from './relay.js';
 
 const TOKEN = 'cli-relay-token-0123456789';
@@ -27,14 +28,14 @@ class Capture extends Writable {
   }
 }
 
-function io(env: Record<string, string | undefined> = {}, signal = new AbortController().signal) {
-  return { stdout: new Capture(), stderr: new Capture(), env, signal };
+function io(env: Record<string, string | undefined> = {}) {
+  return { stdout: new Capture(), stderr: new Capture(), stdin: Readable.from([]), env, cwd: tmpdir() };
 }
 
 async function usageError(argv: string[], env: Record<string, string | undefined> = {}): Promise<string> {
   const streams = io(env);
-  expect(await relayCommand(argv, streams)).toBe(2);
-  expect(streams.stderr.text).toMatch(/run `fwd relay --help`/);
+  expect(await relayCommand(argv, streams, new AbortController().signal)).toBe(2);
+  expect(streams.stderr.text).toMatch(/^fwd: .*; see fwd relay --help\n$/);
   return streams.stderr.text;
 }
 
@@ -57,7 +58,8 @@ describe('fwd relay', () => {
   it('prints usage with --help and exits 0', async () => {
     const streams = io();
     expect(await relayCommand(['--help'], streams)).toBe(0);
-    expect(streams.stdout.text).toMatch(/^usage: fwd relay --listen ADDR --allow/);
+    expect(streams.stdout.text).toMatch(/^Usage: fwd relay --listen ADDR --allow/);
+    expect(streams.stdout.text).toBe(helpFor('relay'));
   });
 
   it('exits 2 with a precise message for each usage error', async () => {
@@ -118,7 +120,7 @@ describe('fwd relay', () => {
     const tokenFile = join(dir, 'tokens');
     await writeFile(tokenFile, `# relay tokens\n${TOKEN}\n`);
     const controller = new AbortController();
-    const streams = io({}, controller.signal);
+    const streams = io({});
     const exit = relayCommand(
       [
         '--listen',
@@ -137,6 +139,7 @@ describe('fwd relay', () => {
         '100ms',
       ],
       streams,
+      controller.signal,
     );
     const listening = JSON.parse(await streams.stdout.line((l) => l.includes('"listening"'))) as {
       address: string;
@@ -170,7 +173,8 @@ describe('fwd relay', () => {
     await once(busy, 'listening');
     const port = (busy.address() as { port: number }).port;
     const streams = io({ FWD_RELAY_TOKENS: TOKEN });
-    expect(await relayCommand(['--listen', `127.0.0.1:${port}`, '--allow', 'login:22'], streams)).toBe(1);
+    const argv = ['--listen', `127.0.0.1:${port}`, '--allow', 'login:22'];
+    expect(await relayCommand(argv, streams, new AbortController().signal)).toBe(1);
     expect(streams.stderr.text).toMatch(/already in use/);
     busy.close();
   });

@@ -1,46 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { FwdError, isFwdError } from '@fwd/core';
 import {
   type HostPort,
   loadTokenFile,
   parseHostPort,
   parseTokenList,
-  type Relay,
   startRelay,
   type TokenVerifier,
   tokenVerifier,
 } from '@fwd/ws-transport';
 import { parseDuration } from '../config/duration.js';
-
-export interface RelayCommandIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: Record<string, string | undefined>;
-  /** Aborting (SIGINT/SIGTERM in main) stops the relay gracefully; the command then returns 0. */
-  signal: AbortSignal;
-}
-
-const USAGE = `usage: fwd relay --listen ADDR --allow HOST:PORT[,...] (--token-file FILE | FWD_RELAY_TOKENS=...)
-                 [--tls-cert FILE --tls-key FILE] [--max-connections N] [--idle-timeout 10m]
-                 [--drain-timeout 10s]
-
-Carries SSH over websockets for clients on networks where only HTTP(S) gets out. Clients reach
-only the --allow targets (the first is the default); SSH stays end to end.
-
-  --listen ADDR          where to listen: 0.0.0.0:8080, 127.0.0.1:8080, [::]:8080 or :8080
-  --allow LIST           SSH hosts clients may reach, host:port, comma-separated or repeated
-  --token-file FILE      accepted bearer tokens, one per line (# comments); or set
-                         FWD_RELAY_TOKENS (comma/newline separated). Tokens are ≥16 characters.
-  --tls-cert, --tls-key  PEM files: serve wss:// directly (else plain ws:// behind a TLS proxy)
-  --max-connections N    open tunnels beyond which clients get 503 (default 2048)
-  --idle-timeout DUR     close tunnels without traffic for this long (default: never)
-  --drain-timeout DUR    on SIGTERM, how long open tunnels may go on (default 10s)
-
-Logs one JSON object per line on stdout; tokens are never logged. GET /healthz answers with stats.
-`;
-
-class UsageError extends Error {}
+import { type CliIO, complain, EXIT } from '../io.js';
+import { interruptSignal } from '../signals.js';
+import { UsageError } from '../usage-error.js';
+import { type CommandLine, commandLine } from './command-line.js';
 
 interface RelaySettings {
   listen: { host: string; port: number };
@@ -53,31 +26,34 @@ interface RelaySettings {
 }
 
 /**
- * `fwd relay`: runs the websocket relay until `io.signal` aborts. Returns the exit code:
- * 0 after a clean stop, 1 when the relay cannot run (e.g. port in use), 2 for usage or config errors.
+ * `fwd relay`: runs the websocket relay until SIGINT/SIGTERM (or `stop`, for tests and the
+ * container entry point) and drains it. Returns the exit code: 0 after a clean stop, 1 when the
+ * relay cannot run (e.g. port in use), 2 for usage or config errors.
  *
  * @example
  * const code = await relayCommand(['--listen', ':8080', '--allow', 'login:22', '--token-file', 'tokens'], io);
  */
-export async function relayCommand(argv: string[], io: RelayCommandIo): Promise<number> {
-  let settings: RelaySettings | 'help';
+export async function relayCommand(argv: string[], io: CliIO, stop?: AbortSignal): Promise<number> {
+  const line = commandLine('relay', argv, io, RELAY_OPTIONS);
+  if (typeof line === 'number') return line;
+  let settings: RelaySettings;
   try {
-    settings = await readSettings(argv, io.env);
+    if (line.positionals.length > 0) {
+      throw new UsageError(`relay takes no arguments, got ${JSON.stringify(line.positionals[0])}`);
+    }
+    settings = await readSettings(line.values, io.env);
   } catch (err) {
     if (err instanceof UsageError || (isFwdError(err) && err.code === 'CONFIG_INVALID')) {
-      io.stderr.write(`fwd relay: ${err.message}\nrun \`fwd relay --help\` for usage\n`);
-      return 2;
+      complain(io, `relay: ${err.message}; see fwd relay --help`);
+      return EXIT.usage;
     }
     throw err;
   }
-  if (settings === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
 
-  let relay: Relay;
+  // Ctrl-C / SIGTERM drain the relay, unless the caller stops it (tests, the container entry point).
+  const interrupt = stop ? { signal: stop, dispose: () => {} } : interruptSignal();
   try {
-    relay = await startRelay({
+    const relay = await startRelay({
       listen: settings.listen,
       allow: settings.allow,
       tokens: settings.tokens,
@@ -86,30 +62,36 @@ export async function relayCommand(argv: string[], io: RelayCommandIo): Promise<
       ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
       log: (event) => io.stdout.write(`${JSON.stringify(event)}\n`),
     });
+    const { signal } = interrupt;
+    const { drainMs } = settings;
+    if (signal.aborted) await relay.close({ drainMs });
+    else signal.addEventListener('abort', () => void relay.close({ drainMs }), { once: true });
+    await relay.closed;
+    return EXIT.ok;
   } catch (err) {
     if (!isFwdError(err)) throw err;
-    io.stderr.write(`fwd relay: ${err.message}\n`);
-    return err.code === 'CONFIG_INVALID' ? 2 : 1;
+    complain(io, `relay: ${err.message}`);
+    return err.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failure;
+  } finally {
+    interrupt.dispose();
   }
-  const { drainMs } = settings;
-  if (io.signal.aborted) await relay.close({ drainMs });
-  else io.signal.addEventListener('abort', () => void relay.close({ drainMs }), { once: true });
-  await relay.closed;
-  return 0;
 }
 
-async function readSettings(
-  argv: string[],
-  env: Record<string, string | undefined>,
-): Promise<RelaySettings | 'help'> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return 'help';
+const RELAY_OPTIONS = {
+  listen: { type: 'string' },
+  allow: { type: 'string', multiple: true },
+  'token-file': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'drain-timeout': { type: 'string' },
+} as const;
 
+async function readSettings(
+  values: CommandLine<typeof RELAY_OPTIONS>['values'],
+  env: Record<string, string | undefined>,
+): Promise<RelaySettings> {
   if (values.listen === undefined) throw new UsageError('--listen is required (e.g. --listen 0.0.0.0:8080)');
   const listen = parseListen(values.listen);
   const allowText = (values.allow ?? []).flatMap((v) => v.split(',')).filter((v) => v.trim() !== '');
@@ -161,25 +143,6 @@ async function readSettings(
   if (values['idle-timeout'] !== undefined)
     settings.idleTimeoutMs = duration('--idle-timeout', values['idle-timeout']);
   return settings;
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      listen: { type: 'string' },
-      allow: { type: 'string', multiple: true },
-      'token-file': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'max-connections': { type: 'string' },
-      'idle-timeout': { type: 'string' },
-      'drain-timeout': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
 
 /** `0.0.0.0:8080`, `[::]:8080`, `:8080` (all interfaces) or `8080` (loopback). */
