@@ -3,7 +3,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Relay, startRelay } from './relay-server.js';
+import type { Relay } from './relay-options.js';
+import { startRelay } from './relay-server.js';
 import { websocketTransport } from './ws-transport.js';
 
 // A slow reader on either end must stall the writer on the other end, with the relay and the

@@ -14,12 +14,6 @@ export {
   type TokenVerifier,
   tokenVerifier,
 } from './relay-auth.js';
-export {
-  type Relay,
-  type RelayCloseOptions,
-  type RelayLogEvent,
-  type RelayOptions,
-  type RelayStats,
-  startRelay,
-} from './relay-server.js';
+export type { Relay, RelayCloseOptions, RelayLogEvent, RelayOptions, RelayStats } from './relay-options.js';
+export { startRelay } from './relay-server.js';
 export { type WebsocketTransportOptions, websocketTransport } from './ws-transport.js';

@@ -1,12 +1,6 @@
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { FwdError } from '@fwd/core';
 import type { Refusal } from './relay-admission.js';
 
@@ -16,11 +10,10 @@ import type { Refusal } from './relay-admission.js';
 const NOT_WEBSOCKET =
   'this is an fwd relay: connect with a websocket client (fwd); GET /healthz for status\n';
 
-/** The HTTP(S) server under the relay: wss:// with `tls`, else plain ws:// for a TLS-terminating proxy. */
-export function relayHttpServer(tls: { cert: string | Buffer; key: string | Buffer } | undefined): Server {
-  if (!tls) return createHttpServer();
+/** The relay's TLS context (wss://); CONFIG_INVALID when the certificate or key cannot be used. */
+export function relayTlsContext(tls: { cert: string | Buffer; key: string | Buffer }): SecureContext {
   try {
-    return createHttpsServer({ cert: tls.cert, key: tls.key });
+    return createSecureContext({ cert: tls.cert, key: tls.key });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new FwdError('CONFIG_INVALID', `cannot use the TLS certificate and key: ${why}`, { cause: err });

@@ -7,7 +7,8 @@ import { FwdError } from '@fwd/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { bearerSubprotocol } from './protocol.js';
-import { type Relay, type RelayLogEvent, type RelayOptions, startRelay } from './relay-server.js';
+import type { Relay, RelayLogEvent, RelayOptions } from './relay-options.js';
+import { startRelay } from './relay-server.js';
 import { type WebsocketTransportOptions, websocketTransport } from './ws-transport.js';
 
 const TOKEN = 'relay-test-token-0123456789';

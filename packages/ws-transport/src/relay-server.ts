@@ -1,73 +1,16 @@
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createNetServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FwdError } from '@fwd/core';
 import { WebSocketServer } from 'ws';
 import { BINARY_SUBPROTOCOL, FWD_SUBPROTOCOL, formatHostPort, type HostPort } from './protocol.js';
+import { AcceptedConnections } from './relay-accept.js';
 import { admissionPolicy, admit, type Refusal } from './relay-admission.js';
-import { type TokenVerifier, tokenVerifier } from './relay-auth.js';
-import { answerPlainRequest, relayHttpServer, writeRefusal } from './relay-http.js';
+import { tokenVerifier } from './relay-auth.js';
+import { answerPlainRequest, relayTlsContext, writeRefusal } from './relay-http.js';
 import { type JoinOptions, joinTarget } from './relay-join.js';
+import type { Relay, RelayCloseOptions, RelayOptions, RelayStats } from './relay-options.js';
 import { CLOSE_CODES, type RelayCounters, type RelayTunnel } from './relay-tunnel.js';
-
-export interface RelayOptions {
-  /** Where to listen; host defaults to 127.0.0.1 (behind a reverse proxy), port 0 picks one. */
-  listen: { host?: string; port: number };
-  /** The only SSH hosts clients may reach, compared by name and port (names are never resolved). */
-  allow: readonly HostPort[];
-  /** Where a client that names no target goes; default the first `allow` entry. Always allowed. */
-  defaultTarget?: HostPort;
-  /** Accepted bearer tokens (at least one, each ≥16 characters), or a prepared verifier. */
-  tokens: readonly string[] | TokenVerifier;
-  /** Serve wss:// directly; without it the relay speaks plain ws:// for a TLS-terminating proxy. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Tunnels (open plus connecting) beyond which new clients get 503. Default 2048. */
-  maxConnections?: number;
-  /** Close a tunnel after this long without a byte either way; 0 (default) = never. */
-  idleTimeoutMs?: number;
-  /** Ping interval to find dead clients; a client that misses one whole interval is dropped. Default 30 s; 0 = off. */
-  pingIntervalMs?: number;
-  /** Largest websocket message accepted; bigger ones close that tunnel (1009). Default 1 MiB. */
-  maxPayload?: number;
-  /** Bound on connecting to the SSH host. Default 10 s. */
-  connectTimeoutMs?: number;
-  /** One structured event per call, ready for `JSON.stringify`; never contains a token. */
-  log?: (event: RelayLogEvent) => void;
-  /** Aborting starts a graceful close (default drain). */
-  signal?: AbortSignal;
-}
-
-export interface RelayLogEvent {
-  readonly ts: string;
-  readonly event: string;
-  readonly [field: string]: unknown;
-}
-
-export interface RelayStats {
-  readonly status: 'ok' | 'draining' | 'closed';
-  readonly connectionsActive: number;
-  readonly connectionsTotal: number;
-  readonly rejected: number;
-  readonly bytesToTargets: number;
-  readonly bytesFromTargets: number;
-  /** Bytes held in the relay's buffers right now (towards clients and towards SSH hosts). */
-  readonly bytesQueued: number;
-  readonly uptimeMs: number;
-}
-
-export interface RelayCloseOptions {
-  /** How long open tunnels may go on before they are closed (1001). Default 10 s. */
-  drainMs?: number;
-}
-
-/** A running relay. Closing it stops accepting, drains tunnels up to a deadline, then closes them. */
-export interface Relay extends AsyncDisposable {
-  readonly address: { readonly host: string; readonly port: number };
-  readonly stats: RelayStats;
-  /** Resolves once the relay has closed (after {@link close} or the signal). Never rejects. */
-  readonly closed: Promise<void>;
-  /** Idempotent. */
-  close(options?: RelayCloseOptions): Promise<void>;
-}
 
 const DEFAULT_DRAIN_MS = 10_000;
 
@@ -87,7 +30,6 @@ const DEFAULT_DRAIN_MS = 10_000;
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const tokens = 'verify' in options.tokens ? options.tokens : tokenVerifier(options.tokens);
   const policy = admissionPolicy(tokens, options.allow, options.defaultTarget);
-  const maxConnections = options.maxConnections ?? 2048;
   const emit = options.log ?? ((): void => {});
   const log = (event: string, fields: Record<string, unknown> = {}): void => {
     emit({ ts: new Date().toISOString(), event, ...fields });
@@ -96,7 +38,6 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const startedAt = Date.now();
   const totals: RelayCounters = { bytesToTarget: 0, bytesFromTarget: 0 };
   const tunnels = new Set<RelayTunnel>();
-  let connecting = 0;
   let connectionsTotal = 0;
   let rejected = 0;
   let nextId = 0;
@@ -105,6 +46,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const stats = (): RelayStats => ({
     status: state,
     connectionsActive: tunnels.size,
+    handshakesPending: accepted.handshaking,
     connectionsTotal,
     rejected,
     bytesToTargets: totals.bytesToTarget,
@@ -120,15 +62,25 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     totals,
     accepting: () => state === 'ok',
   };
-  const server = relayHttpServer(options.tls);
-  server.on('request', (req, res) =>
+  // The HTTP server never listens: the TCP server accepts, counts and times each connection first.
+  const http = createHttpServer();
+  const accepted = new AcceptedConnections(http, {
+    maxConnections: options.maxConnections ?? 2048,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5_000,
+    tls: options.tls ? relayTlsContext(options.tls) : undefined,
+    onRefused: (remote, refusal) => {
+      rejected++;
+      log('rejected', { remote, status: refusal.status, reason: refusal.reason });
+    },
+    onTlsError: (remote, code) => log('tls-error', { remote, code }),
+  });
+  const server = createNetServer({ noDelay: true }, accepted.accept);
+  http.on('request', (req, res) =>
     answerPlainRequest(req, res, () => ({ healthy: state === 'ok', body: stats() })),
   );
-  server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
-    log('tls-error', { code: err.code ?? 'unknown' });
-  });
 
-  server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  http.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    accepted.settle(socket);
     socket.on('error', () => socket.destroy());
     const id = ++nextId;
     const forwardedFor = req.headers['x-forwarded-for'];
@@ -145,13 +97,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     if (state !== 'ok') return refuse({ status: 503, reason: 'relay is shutting down' });
     const decision = admit(req, policy);
     if ('refusal' in decision) return refuse(decision.refusal);
-    if (tunnels.size + connecting >= maxConnections) {
-      return refuse({ status: 503, reason: `relay is at its limit of ${maxConnections} connections` });
-    }
     // Only now, with the client authorised, does the relay touch the SSH host.
-    connecting++;
     const outcome = await joinTarget(req, socket, head, decision.target, join);
-    connecting--;
     if (outcome === 'gone') return;
     if ('refusal' in outcome) return refuse(outcome.refusal);
     const { tunnel } = outcome;
@@ -198,12 +145,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       log('shutdown', { connectionsActive: tunnels.size, drainMs });
       if (heartbeat) clearInterval(heartbeat);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      accepted.destroyHandshaking();
       await settledWithin(allDone(tunnels), drainMs);
       for (const tunnel of tunnels) tunnel.close(CLOSE_CODES.goingAway, 'relay shutting down');
       await settledWithin(allDone(tunnels), 1_000);
       for (const tunnel of tunnels) tunnel.terminate('relay shut down');
-      server.closeAllConnections();
+      accepted.destroyAll();
       await serverClosed;
       state = 'closed';
       log('closed', { connectionsTotal, rejected });

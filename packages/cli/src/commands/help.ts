@@ -132,7 +132,8 @@ Options:
   --token-file FILE      accepted bearer tokens, one per line (# comments); or set
                          FWD_RELAY_TOKENS (comma/newline separated). Tokens are ≥16 characters.
   --tls-cert, --tls-key  PEM files: serve wss:// directly (else plain ws:// behind a TLS proxy)
-  --max-connections N    open tunnels beyond which clients get 503 (default 2048)
+  --max-connections N    client connections (tunnels and handshakes in progress) beyond which
+                         new ones get 503 (default 2048); a handshake has 5 s to send its request
   --idle-timeout DUR     close tunnels without traffic for this long (default: never)
   --drain-timeout DUR    on SIGTERM, how long open tunnels may go on (default 10s)
 
