@@ -103,6 +103,44 @@ describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml 
     expect(await fwd.exited).toBe(130);
   });
 
+  it('never shows a password or token from the URL (fwd check, NDJSON, errors), and warns about ws:// beyond loopback', async () => {
+    const secrets = { FWD_URL_PASS: newRelayToken(), FWD_URL_TOKEN: newRelayToken(), FWD_RELAY_TOKEN: token };
+    // 0.0.0.0 is not a loopback name, so the token counts as crossing a network; Linux delivers a
+    // connect to 0.0.0.0 to this machine, where the relay's port is published.
+    const url = `ws://alice:${['$', '{FWD_URL_PASS}'].join('')}@0.0.0.0:${relay.port}/ssh?token=${['$', '{FWD_URL_TOKEN}'].join('')}`;
+    const file = await home.write('ws-secret.yaml', yaml(url));
+    const shown = `ws://***@0.0.0.0:${relay.port}/ssh?token=***`;
+    const leaks = (text: string): string[] =>
+      Object.values(secrets).filter((secret) => text.includes(secret));
+
+    await using check = startFwd(['check', file], { home: home.dir, env: secrets });
+    expect(await check.exited).toBe(0);
+    const checkText = JSON.stringify(check.events) + check.stderr();
+    expect(checkText).toContain(`transport websocket ${shown}`);
+    expect(leaks(checkText)).toEqual([]);
+
+    await using fwd = startFwd(['up', file, '--json', '--only', 'web'], { home: home.dir, env: secrets });
+    await fwd.waitForEvent(isUp('web'));
+    expect(fwd.events).toContainEqual(
+      expect.objectContaining({
+        event: 'log',
+        level: 'warn',
+        message: expect.stringContaining(`relay ${shown}: the relay token is sent in plain text`),
+      }),
+    );
+    fwd.child.kill('SIGINT');
+    expect(await fwd.exited).toBe(130);
+    expect(leaks(JSON.stringify(fwd.events) + fwd.stderr())).toEqual([]);
+
+    const wrong = { ...secrets, FWD_RELAY_TOKEN: newRelayToken() };
+    await using refused = startFwd(['up', file, '--json', '--only', 'web'], { home: home.dir, env: wrong });
+    const failed = await refused.waitForEvent((e) => e.event === 'tunnel' && e.state === 'failed');
+    expect(JSON.stringify(failed.error)).toContain(`relay ${shown}`);
+    expect(await refused.exited).toBe(1);
+    const refusedText = JSON.stringify(refused.events) + refused.stderr();
+    expect(Object.values(wrong).filter((secret) => refusedText.includes(secret))).toEqual([]);
+  });
+
   it('fails with RELAY_UNAUTHORIZED (no retry loop) on a wrong token, without showing it', async () => {
     const file = await home.write('ws-bad.yaml', yaml(relay.url));
     const wrong = newRelayToken();

@@ -1,3 +1,4 @@
+export { isLoopbackHost } from './loopback.js';
 export {
   BINARY_SUBPROTOCOL,
   bearerSubprotocol,
@@ -7,6 +8,7 @@ export {
   parseHostPort,
   TARGET_PARAM,
 } from './protocol.js';
+export { redactUrl } from './redact-url.js';
 export {
   loadTokenFile,
   MIN_TOKEN_LENGTH,

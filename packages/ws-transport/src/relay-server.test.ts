@@ -365,6 +365,24 @@ describe('relay server', () => {
     expect(relay.stats.status).toBe('closed');
   });
 
+  it('warns when it serves plain ws:// beyond loopback, and not on loopback', async () => {
+    await using target = await echoTarget();
+    const open = await relayTo([target], { listen: { host: '0.0.0.0', port: 0 } });
+    const warning = logs.find((e) => e.event === 'warning');
+    expect(warning).toMatchObject({
+      warning: 'plain-ws',
+      message: expect.stringMatching(
+        new RegExp(
+          `^serving plain ws:// on 0\\.0\\.0\\.0:${open.address.port}: relay tokens cross the network`,
+        ),
+      ),
+    });
+    await open.close({ drainMs: 0 });
+    logs.length = 0;
+    await relayTo([target]);
+    expect(logs.filter((e) => e.event === 'warning')).toEqual([]);
+  });
+
   it('rejects bad configuration and busy ports with FwdErrors', async () => {
     const base = { listen: { port: 0 }, allow: [{ host: '127.0.0.1', port: 22 }], tokens: [TOKEN] };
     await expect(startRelay({ ...base, tokens: [] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });

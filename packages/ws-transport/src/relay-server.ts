@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FwdError } from '@fwd/core';
 import { WebSocketServer } from 'ws';
+import { isLoopbackHost } from './loopback.js';
 import { BINARY_SUBPROTOCOL, FWD_SUBPROTOCOL, formatHostPort, type HostPort } from './protocol.js';
 import { AcceptedConnections } from './relay-accept.js';
 import { admissionPolicy, admit, type Refusal } from './relay-admission.js';
@@ -132,6 +133,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     defaultTarget: formatHostPort(policy.defaultTarget),
     tokens: tokens.size,
   });
+  if (!options.tls && !isLoopbackHost(address.host)) {
+    // Behind a TLS-terminating proxy on the same machine, listen on 127.0.0.1 and this goes away.
+    log('warning', {
+      warning: 'plain-ws',
+      message: `serving plain ws:// on ${formatHostPort(address)}: relay tokens cross the network in clear text; put a TLS-terminating proxy in front (listening on 127.0.0.1) or pass --tls-cert/--tls-key`,
+    });
+  }
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => {

@@ -81,19 +81,63 @@ function outcome(stream: Duplex): Promise<Error | 'end'> {
 }
 
 describe('websocketTransport', () => {
-  it('describes the relay without credentials or query, and names the SSH host for host keys', () => {
+  it('describes the relay with credentials and token-like parameters masked, and names the SSH host for host keys', () => {
     const t = websocketTransport({
       url: `wss://user:pw@relay.example/ssh?token=${TOKEN}`,
       token: TOKEN,
       target: { host: 'login' },
     });
-    expect(t.description).toBe('ws wss://relay.example/ssh → login:22');
+    expect(t.description).toBe('ws wss://***@relay.example/ssh?token=*** → login:22');
     expect(t.endpoint).toEqual({ host: 'login', port: 22 });
     expect(t.description).not.toContain(TOKEN);
     const explicit = websocketTransport({ url: 'ws://relay/', endpoint: { host: 'login', port: 2222 } });
     expect(explicit.description).toBe('ws ws://relay/');
     expect(explicit.endpoint).toEqual({ host: 'login', port: 2222 });
     expect(websocketTransport({ url: 'ws://relay/' }).endpoint).toBeUndefined();
+  });
+
+  it('warns once, before the first handshake, when the token would go out in plain text', async () => {
+    const warnings: string[] = [];
+    const warn = (m: string): void => void warnings.push(m);
+    const attempt = (url: string, extra: object = {}): Promise<unknown> => {
+      // An aborted signal: the warning comes first, and nothing leaves this machine.
+      const transport = websocketTransport({ url, token: TOKEN, warn, agent: false, ...extra });
+      return Promise.allSettled([
+        transport.connect(AbortSignal.abort()),
+        transport.connect(AbortSignal.abort()),
+      ]);
+    };
+    await attempt(`ws://user:pw@relay.example:8080/ssh?token=${TOKEN}`);
+    expect(warnings).toEqual([
+      'relay ws://***@relay.example:8080/ssh?token=***: the relay token is sent in plain text (ws:// to relay.example); anyone on the path can read and reuse it: use wss://',
+    ]);
+    await attempt('wss://relay.example/ssh');
+    await attempt('ws://127.0.0.1:8080/ssh');
+    await attempt('ws://[::1]:8080/ssh');
+    await attempt('ws://localhost:8080/ssh');
+    await attempt('ws://relay.example/ssh', { token: undefined });
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('sends the Bearer token even when the URL carries user:password (which ws would send as Basic)', async () => {
+    const relay = await fakeRelay(() => {});
+    const withUser = relay.url.replace('ws://', 'ws://alice:pw@');
+    const stream = await connect(withUser, { headers: { Authorization: 'Basic c3RhbGU=' } });
+    expect(relay.headers[0]?.authorization).toBe(`Bearer ${TOKEN}`);
+    stream.destroy();
+    const viaSubprotocol = await connect(withUser, { tokenInSubprotocol: true });
+    expect(relay.headers[1]?.authorization).toBe(`Basic ${Buffer.from('alice:pw').toString('base64')}`);
+    viaSubprotocol.destroy();
+  });
+
+  it("names the relay in error messages without the URL's password or token", async () => {
+    const secret = 'url-secret-0123456789';
+    for (const status of [401, 403, 502]) {
+      const url = (await httpAnswering(status, 'no')).replace('ws://', `ws://alice:${secret}@`);
+      const err = await failure(connect(`${url}?access_token=${secret}`));
+      expect(err.message).toContain('relay ws://***@127.0.0.1:');
+      expect(err.message).not.toContain(secret);
+    }
   });
 
   it('refuses URLs that are not ws:// or wss:// as CONFIG_INVALID', () => {

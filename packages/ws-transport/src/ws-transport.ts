@@ -4,6 +4,7 @@ import { FwdError, type Transport } from '@fwd/core';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import WebSocket from 'ws';
+import { isLoopbackHost } from './loopback.js';
 import {
   bearerSubprotocol,
   FWD_SUBPROTOCOL,
@@ -11,6 +12,7 @@ import {
   type HostPort,
   TARGET_PARAM,
 } from './protocol.js';
+import { redactUrl } from './redact-url.js';
 import { WebsocketDuplex } from './websocket-duplex.js';
 import { handshakeError, proxyRefusedError, responseError } from './ws-errors.js';
 
@@ -44,6 +46,11 @@ export interface WebsocketTransportOptions {
   pingIntervalMs?: number;
   /** Largest message accepted from the relay. Default 1 MiB. */
   maxPayload?: number;
+  /**
+   * Told once, before the first handshake, when the token would cross the network in plain text
+   * (`ws://` to a host other than loopback). The CLI shows it as a warning note.
+   */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -58,14 +65,28 @@ export interface WebsocketTransportOptions {
  */
 export function websocketTransport(options: WebsocketTransportOptions): Transport {
   const url = relayUrl(options);
-  const shown = displayUrl(url);
+  const shown = redactUrl(options.url);
   const target = options.target ? { host: options.target.host, port: options.target.port ?? 22 } : undefined;
   const endpoint = options.endpoint ?? target;
+  let warned = options.warn === undefined || !sendsTokenInClear(url, options);
   return {
     description: target ? `ws ${shown} → ${formatHostPort(target)}` : `ws ${shown}`,
     ...(endpoint ? { endpoint: { host: endpoint.host, port: endpoint.port } } : {}),
-    connect: (signal: AbortSignal) => openWebsocket(url, options, `relay ${shown}`, signal),
+    connect: (signal: AbortSignal) => {
+      if (!warned) {
+        warned = true;
+        options.warn?.(
+          `relay ${shown}: the relay token is sent in plain text (ws:// to ${url.hostname}); anyone on the path can read and reuse it: use wss://`,
+        );
+      }
+      return openWebsocket(url, options, `relay ${shown}`, signal);
+    },
   };
+}
+
+/** A token over ws:// to anything but this machine: readable on every network it crosses. */
+function sendsTokenInClear(url: URL, options: WebsocketTransportOptions): boolean {
+  return url.protocol === 'ws:' && options.token !== undefined && !isLoopbackHost(url.hostname);
 }
 
 function relayUrl(options: WebsocketTransportOptions): URL {
@@ -91,11 +112,6 @@ function relayUrl(options: WebsocketTransportOptions): URL {
     );
   }
   return url;
-}
-
-/** The URL without credentials or query: safe for messages. */
-function displayUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 interface ProxyRoute {
@@ -137,9 +153,17 @@ function openWebsocket(
     const agent = options.agent === undefined ? proxy?.agent : options.agent || undefined;
     const headers: Record<string, string> = { ...options.headers };
     const token = options.token;
-    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     const protocols =
       token !== undefined && options.tokenInSubprotocol ? [FWD_SUBPROTOCOL, bearerSubprotocol(token)] : [];
+    // ws turns a URL's user:password@ into Authorization: Basic unless a lower-case `authorization`
+    // header is set (a capitalised one would be overwritten): the Bearer token must win, unless it
+    // travels as a subprotocol, which leaves Basic to a proxy in front of the relay.
+    const basicForProxy = protocols.length > 0 && (url.username !== '' || url.password !== '');
+    if (token !== undefined && !basicForProxy) {
+      for (const name of Object.keys(headers))
+        if (name.toLowerCase() === 'authorization') delete headers[name];
+      headers.authorization = `Bearer ${token}`;
+    }
 
     const ws = new WebSocket(url, protocols, {
       headers,

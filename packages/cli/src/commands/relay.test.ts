@@ -167,6 +167,19 @@ describe('fwd relay', () => {
     stream.destroy();
   });
 
+  it('says on stderr, as well as in its log, that plain ws:// beyond loopback exposes the tokens', async () => {
+    const controller = new AbortController();
+    const streams = io({ FWD_RELAY_TOKENS: TOKEN });
+    const exit = relayCommand(['--listen', '0.0.0.0:0', '--allow', 'login:22'], streams, controller.signal);
+    const warning = JSON.parse(await streams.stdout.line((l) => l.includes('"warning"'))) as {
+      message: string;
+    };
+    controller.abort();
+    expect(await exit).toBe(0);
+    expect(streams.stderr.text).toBe(`fwd: relay: warning: ${warning.message}\n`);
+    expect(warning.message).toMatch(/plain ws:\/\/ on 0\.0\.0\.0:\d+/);
+  });
+
   it('exits 1 when the port is taken', async () => {
     const busy = createServer();
     busy.listen(0, '127.0.0.1');

@@ -60,7 +60,11 @@ export async function relayCommand(argv: string[], io: CliIO, stop?: AbortSignal
       ...(settings.tls ? { tls: settings.tls } : {}),
       ...(settings.maxConnections !== undefined ? { maxConnections: settings.maxConnections } : {}),
       ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
-      log: (event) => io.stdout.write(`${JSON.stringify(event)}\n`),
+      log: (event) => {
+        io.stdout.write(`${JSON.stringify(event)}\n`);
+        // Whoever reads only stderr (a terminal, journald's priority) still sees what is unsafe.
+        if (event.event === 'warning') complain(io, `relay: warning: ${String(event.message)}`);
+      },
     });
     const { signal } = interrupt;
     const { drainMs } = settings;

@@ -1,3 +1,4 @@
+import { redactUrl } from '@fwd/ws-transport/redact-url';
 import { formatDuration } from './duration.js';
 import { formatAddress, type ParsedForward } from './forward-spec.js';
 import type { Plan, PlanHop, PlanTunnel } from './plan.js';
@@ -68,7 +69,7 @@ export function describePlan(plan: Plan): string {
     for (const hop of host.jumpChain)
       lines.push(`  jump     ${hop.name === hop.hostName ? '' : `${hop.name} = `}${hopText(hop)}`);
     const transport = host.jumpChain[0]?.transport ?? host.transport;
-    if (transport.type === 'websocket') lines.push(`  transport websocket ${transport.url}`);
+    if (transport.type === 'websocket') lines.push(`  transport websocket ${redactUrl(transport.url)}`);
     const keys = host.identityFiles.join(', ');
     lines.push(`  auth     ${host.agentSocket ? 'ssh-agent, then ' : ''}${keys}`);
     lines.push(

@@ -82,7 +82,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
       spec = await supervisorSpecFromPlan(plan, {
         prompter,
         warn: (m) => renderer.note('warn', m),
-        transportFor: (hop) => websocketHop(hop, options.baseDir ?? io.cwd),
+        transportFor: (hop) => websocketHop(hop, options.baseDir ?? io.cwd, (m) => renderer.note('warn', m)),
       });
     } catch (err) {
       complain(io, err instanceof Error ? err.message : String(err));

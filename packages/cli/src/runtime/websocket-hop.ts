@@ -6,9 +6,13 @@ import type { PlanHop } from '../config/index.js';
 /**
  * The websocket first hop of a host (`transport: { type: websocket, ... }`): SSH to the hop's
  * HostName:Port, carried through the relay at `url`. `ca` is a PEM file path (or inline PEM).
- * ws-transport is imported only when a host uses it.
+ * ws-transport is imported only when a host uses it. `warn` hears about a token sent in plain text.
  */
-export async function websocketHop(hop: PlanHop, baseDir: string): Promise<Transport | undefined> {
+export async function websocketHop(
+  hop: PlanHop,
+  baseDir: string,
+  warn?: (message: string) => void,
+): Promise<Transport | undefined> {
   const entry = hop.transport;
   if (entry.type !== 'websocket') return undefined;
   const { websocketTransport } = await import('@fwd/ws-transport');
@@ -23,5 +27,6 @@ export async function websocketHop(hop: PlanHop, baseDir: string): Promise<Trans
     ...(entry.headers !== undefined ? { headers: entry.headers } : {}),
     ...(entry.rejectUnauthorized !== undefined ? { rejectUnauthorized: entry.rejectUnauthorized } : {}),
     ...(ca !== undefined ? { ca } : {}),
+    ...(warn ? { warn } : {}),
   });
 }
