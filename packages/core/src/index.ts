@@ -14,7 +14,7 @@ export {
   type HostStatus,
 } from './host-connection.js';
 export { type HostKeyMode, type HostKeyPolicy, type KnownHostsOptions, knownHosts } from './host-keys.js';
-export { fingerprint, knownHostsName } from './known-hosts-file.js';
+export { fingerprint, knownHostsName, matchPattern, matchPatternList } from './known-hosts-file.js';
 export {
   type ConnectionClosedInfo,
   type ConnectionInfo,

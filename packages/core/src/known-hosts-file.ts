@@ -41,16 +41,7 @@ export function knownHostsName(host: string, port: number): string {
 /** OpenSSH host-pattern semantics: comma list, `*`/`?` globs, `!` negation, hashed `|1|salt|mac`. */
 export function hostPatternsMatch(patterns: string, name: string): boolean {
   if (patterns.startsWith('|1|')) return hashedMatch(patterns, name);
-  let matched = false;
-  for (const pattern of patterns.split(',')) {
-    const negated = pattern.startsWith('!');
-    const glob = (negated ? pattern.slice(1) : pattern).toLowerCase();
-    if (globMatch(glob, name)) {
-      if (negated) return false;
-      matched = true;
-    }
-  }
-  return matched;
+  return matchPatternList(name, patterns, true) === 1;
 }
 
 function hashedMatch(entry: string, name: string): boolean {
@@ -60,15 +51,36 @@ function hashedMatch(entry: string, name: string): boolean {
   return expected === mac;
 }
 
-function globMatch(glob: string, name: string): boolean {
+/**
+ * OpenSSH's match_pattern_list(): a comma-separated list of globs, each possibly `!`-negated.
+ * 1 when a pattern matches, -1 when a negated one does (it wins), 0 when none does. `lower`
+ * lower-cases the patterns (for host names); the string is taken as given.
+ *
+ * @example matchPatternList('node7', 'node*,!node7', true) // -1
+ */
+export function matchPatternList(text: string, patterns: string, lower: boolean): -1 | 0 | 1 {
+  let matched = false;
+  for (const pattern of patterns.split(',')) {
+    const negated = pattern.startsWith('!');
+    const glob = negated ? pattern.slice(1) : pattern;
+    if (matchPattern(text, lower ? glob.toLowerCase() : glob)) {
+      if (negated) return -1;
+      matched = true;
+    }
+  }
+  return matched ? 1 : 0;
+}
+
+/** OpenSSH's match_pattern(): `*` any run, `?` one character, everything else literal and case-sensitive. */
+export function matchPattern(text: string, glob: string): boolean {
   // Iterative wildcard match, no regex: patterns come from files we do not control.
   let g = 0;
   let n = 0;
   let starG = -1;
   let starN = 0;
-  while (n < name.length) {
+  while (n < text.length) {
     const c = glob[g];
-    if (c === '?' || (c !== undefined && c !== '*' && c === name[n])) {
+    if (c === '?' || (c !== undefined && c !== '*' && c === text[n])) {
       g++;
       n++;
     } else if (c === '*') {

@@ -7,7 +7,7 @@ import { didYouMean } from './suggest.js';
 export interface CrossCheckContext {
   /** Every name under `hosts:`, including entries with schema problems (they are defined, just wrong). */
   hostNames: ReadonlySet<string>;
-  /** Whether ~/.ssh/config defines a Host of that name. */
+  /** Whether ~/.ssh/config applies to that name through a pattern other than `Host *`. */
   knownSshHosts?: (name: string) => boolean;
   forwardPaths: ReadonlyMap<ParsedForward, PathSegment[]>;
   /** Tunnels that have a `slurm:` key, valid or not (placeholders are then legitimate). */

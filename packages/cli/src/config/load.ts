@@ -9,8 +9,9 @@ import { parseYamlSource, problemAt, problemAtKey } from './yaml-source.js';
 /** Options for `loadConfig`. */
 export interface LoadOptions {
   /**
-   * Whether ~/.ssh/config defines a Host of this name, so that `host:` and `jump:` may name it
-   * without a `hosts:` entry. Without it, only names under `hosts:` are defined.
+   * Whether ~/.ssh/config applies to this name through a Host pattern other than `*` (`cluster`,
+   * `node*`) or a Match host, so that `host:` and `jump:` may name it without a `hosts:` entry,
+   * as `ssh` connects to it. Without it, only names under `hosts:` are defined.
    */
   knownSshHosts?: (name: string) => boolean;
 }

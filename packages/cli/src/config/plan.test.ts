@@ -194,7 +194,7 @@ tunnels:
     expect(text.split('\n')).toEqual([
       'relay  alice@10.1.2.3:22',
       '  transport websocket wss://relay.example.edu/ssh',
-      `  auth     ${['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => join(home, '.ssh', k)).join(', ')}`,
+      `  auth     ${['id_rsa', 'id_ecdsa', 'id_ed25519'].map((k) => join(home, '.ssh', k)).join(', ')}`,
       '  options  host keys strict, keepalive 15s, reconnect 250ms..30s',
       'tunnel nb (host relay)',
       '  local    127.0.0.1:8888 → localhost:8888 (from 10.1.2.3)',

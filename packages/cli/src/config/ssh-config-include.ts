@@ -1,56 +1,53 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import SSHConfig, { type Directive, type Line, LineType, type Section } from 'ssh-config';
-
-/** OpenSSH's limit on nested Include. */
-const MAX_DEPTH = 16;
-const MARKER = 'FwdActiveMarker';
-
-/** Where Include looks and how deep it may go. */
-export interface IncludeContext {
-  /** Relative Include paths are resolved here (~/.ssh for the user's file, /etc/ssh for the system one). */
-  baseDir: string;
-  homeDir: string;
-  /** Read a file; undefined when it does not exist. */
-  read(path: string): string | undefined;
-}
+import { parseSshConfig, SshConfigError, type SshConfigLine } from './ssh-config-lexer.js';
 
 /** Reads a file, or undefined when it does not exist (a missing config is an empty one). */
 export function readIfExists(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    // fopen() of a directory succeeds and getline() then ends at once: an empty file to OpenSSH.
+    if (code === 'EISDIR') return '';
     throw error;
   }
 }
 
-/** Expands a leading `~/`. */
+/** Expands a leading `~` or `~/`. */
 export function expandTilde(path: string, homeDir: string): string {
   return path === '~' ? homeDir : path.startsWith('~/') ? join(homeDir, path.slice(2)) : path;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** One path component of a glob(3) pattern as a RegExp: `*`, `?`, `[...]`/`[!...]`. */
+function componentRegExp(glob: string): RegExp {
   let out = '';
-  for (const ch of glob) {
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i] as string;
+    const close = ch === '[' ? glob.indexOf(']', i + 2) : -1;
     if (ch === '*') out += '[^/]*';
     else if (ch === '?') out += '[^/]';
-    else out += ch.replace(/[.+^${}()|\\[\]]/g, '\\$&');
+    else if (close > 0) {
+      const body = glob.slice(i + 1, close).replace(/\\/g, '\\\\');
+      out += body.startsWith('!') ? `[^${body.slice(1)}]` : `[${body}]`;
+      i = close;
+    } else out += ch.replace(/[.+^${}()|\\[\]]/g, '\\$&');
   }
   return new RegExp(`^${out}$`);
 }
 
-/** Expands `*` and `?` in any path component, sorted like glob(3); hidden files need a leading `.`. */
+/** Expands a glob(3) pattern, sorted; `*` does not match a leading `.`; no match is an empty list. */
 export function expandGlob(pattern: string): string[] {
   let paths = [pattern.startsWith('/') ? '/' : '.'];
   for (const part of pattern.split('/').filter((p) => p !== '')) {
     const next: string[] = [];
     for (const dir of paths) {
-      if (!/[*?]/.test(part)) {
+      if (!/[*?[]/.test(part)) {
         next.push(join(dir, part));
         continue;
       }
-      const re = globToRegExp(part);
+      const re = componentRegExp(part);
       let names: string[] = [];
       try {
         names = readdirSync(dir);
@@ -65,132 +62,49 @@ export function expandGlob(pattern: string): string[] {
   }
   return paths.filter((p) => {
     try {
-      return statSync(p).isFile();
+      statSync(p);
+      return true;
     } catch {
       return false;
     }
   });
 }
 
-const directive = (line: Line): line is Directive => line.type === LineType.DIRECTIVE;
-const isSection = (line: Line): line is Section =>
-  directive(line) && /^(host|match)$/i.test(line.param) && 'config' in line;
-const isInclude = (line: Line): boolean => directive(line) && /^include$/i.test(line.param);
-const valuesOf = (line: Directive): string[] =>
-  typeof line.value === 'string'
-    ? line.value.split(/\s+/).filter((v) => v !== '')
-    : line.value.map((v) => v.val);
+/** OpenSSH's READCONF_MAX_DEPTH: files nested deeper than this make ssh stop. */
+export const MAX_INCLUDE_DEPTH = 16;
 
-function hostStar(config: Line[]): Section {
-  const section = {
-    type: LineType.DIRECTIVE,
-    param: 'Host',
-    separator: ' ',
-    value: '*',
-    before: '',
-    after: '\n',
-  };
-  return Object.assign(section, { config: Object.assign(new SSHConfig(), config) }) as Section;
-}
+/** Reads config files for one resolution: each file parsed once, Include paths resolved like ssh. */
+export class ConfigFiles {
+  readonly #parsed = new Map<string, SshConfigLine[] | undefined>();
+  readonly #homeDir: string;
+  readonly #read: (path: string) => string | undefined;
+  /** Files opened so far (a file included twice counts twice): what an Include loop would run up. */
+  opened = 0;
 
-/** Whether a Host/Match section applies to `host`, given everything before it (Match host sees HostName). */
-function sectionActive(before: SSHConfig, section: Section, host: string): boolean {
-  const marker: Directive = {
-    type: LineType.DIRECTIVE,
-    param: MARKER,
-    separator: ' ',
-    value: 'yes',
-    before: '',
-    after: '',
-  };
-  const probe = Object.assign(new SSHConfig(), before, [
-    { ...section, config: Object.assign(new SSHConfig(), [marker]) },
-  ]);
-  return probe.compute(host, { ignoreCase: true, matchExec: false })[MARKER.toLowerCase()] !== undefined;
-}
-
-function includedFiles(line: Directive, ctx: IncludeContext): string[] {
-  return valuesOf(line).flatMap((raw) => {
-    const expanded = expandTilde(raw, ctx.homeDir);
-    return expandGlob(isAbsolute(expanded) ? expanded : join(ctx.baseDir, expanded));
-  });
-}
-
-function includeInto(
-  out: SSHConfig,
-  line: Directive,
-  host: string,
-  ctx: IncludeContext,
-  depth: number,
-): void {
-  if (depth >= MAX_DEPTH) throw new Error(`ssh config: Include nested deeper than ${MAX_DEPTH} (a loop?)`);
-  for (const file of includedFiles(line, ctx)) {
-    const text = ctx.read(file);
-    if (text !== undefined) flattenInto(out, SSHConfig.parse(text), host, ctx, depth + 1);
+  constructor(homeDir: string, read: (path: string) => string | undefined = readIfExists) {
+    this.#homeDir = homeDir;
+    this.#read = read;
   }
-}
 
-/**
- * Appends `lines` to `out` with every Include replaced by the files it names, as OpenSSH reads
- * them for `host`: an Include inside a Host/Match block counts only when that block applies.
- */
-function flattenInto(
-  out: SSHConfig,
-  lines: readonly Line[],
-  host: string,
-  ctx: IncludeContext,
-  depth: number,
-): void {
-  for (const line of lines) {
-    if (isInclude(line)) {
-      includeInto(out, line as Directive, host, ctx, depth);
-    } else if (isSection(line) && line.config.some(isInclude)) {
-      const first = line.config.findIndex(isInclude);
-      const active = sectionActive(out, line, host);
-      out.push({ ...line, config: Object.assign(new SSHConfig(), line.config.slice(0, first)) } as Section);
-      if (!active) continue;
-      let rest: Line[] = [];
-      for (const inner of line.config.slice(first)) {
-        if (!isInclude(inner)) {
-          rest.push(inner);
-          continue;
-        }
-        if (rest.length > 0) out.push(hostStar(rest));
-        rest = [];
-        includeInto(out, inner as Directive, host, ctx, depth);
-      }
-      // The block goes on after the included file; it is known to apply, hence `Host *`.
-      if (rest.length > 0) out.push(hostStar(rest));
-    } else {
-      out.push(line);
+  /** The lines of a file, or undefined when it does not exist. `text` stands in for the file (tests, -F). */
+  lines(path: string, text?: string): SshConfigLine[] | undefined {
+    this.opened++;
+    if (!this.#parsed.has(path)) {
+      const source = text ?? this.#read(path);
+      this.#parsed.set(path, source === undefined ? undefined : parseSshConfig(source, path));
     }
+    return this.#parsed.get(path);
   }
-}
 
-/** Parses config text and inlines its Includes for one host. */
-export function flattenSshConfig(text: string, host: string, ctx: IncludeContext): SSHConfig {
-  const out = new SSHConfig();
-  flattenInto(out, SSHConfig.parse(text), host, ctx, 0);
-  return out;
-}
-
-/** Every literal name of a `Host` line (no wildcards, no negation), following all Includes. */
-export function literalHostNames(text: string, ctx: IncludeContext, depth = 0): Set<string> {
-  const names = new Set<string>();
-  const visit = (lines: readonly Line[], level: number): void => {
-    for (const line of lines) {
-      if (isInclude(line) && level < MAX_DEPTH) {
-        for (const file of includedFiles(line as Directive, ctx)) {
-          const text = ctx.read(file);
-          if (text !== undefined) visit(SSHConfig.parse(text), level + 1);
-        }
-      } else if (isSection(line)) {
-        if (/^host$/i.test(line.param))
-          for (const name of valuesOf(line)) if (!/[*?!]/.test(name)) names.add(name);
-        visit(line.config, level);
-      }
-    }
-  };
-  visit(SSHConfig.parse(text), depth);
-  return names;
+  /**
+   * The files one Include argument names, as readconf.c finds them: relative to ~/.ssh in the
+   * user's config and /etc/ssh in the system one (where `~` is refused), then glob(3).
+   */
+  include(arg: string, userConf: boolean, at: SshConfigLine): string[] {
+    if (arg.startsWith('~') && !userConf)
+      throw new SshConfigError(at.file, at.line, `bad include path ${arg}`);
+    const anchored =
+      isAbsolute(arg) || arg.startsWith('~') ? arg : `${userConf ? '~/.ssh' : '/etc/ssh'}/${arg}`;
+    return expandGlob(expandTilde(anchored, this.#homeDir));
+  }
 }

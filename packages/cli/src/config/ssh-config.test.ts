@@ -1,8 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseDestination, resolveSshHost, type SshConfigOptions, sshConfigHostNames } from './ssh-config.js';
+import { evaluateSshConfig } from './ssh-config-evaluate.js';
+import { ConfigFiles } from './ssh-config-include.js';
+import { SshConfigError } from './ssh-config-lexer.js';
 
 let home: string;
 let options: SshConfigOptions;
@@ -27,13 +30,20 @@ describe('resolveSshHost', () => {
       hostName: 'login.example.org',
       port: 22,
       user: 'alice',
-      identityFiles: ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => join(home, '.ssh', k)),
+      identityFiles: ['id_rsa', 'id_ecdsa', 'id_ed25519'].map((k) => join(home, '.ssh', k)),
       identityFilesExplicit: false,
       identitiesOnly: false,
+      certificateFiles: [],
       proxyJump: [],
+      proxyUseFdpass: false,
       identityAgent: '/run/agent.sock',
       userKnownHostsFiles: [join(home, '.ssh/known_hosts'), join(home, '.ssh/known_hosts2')],
       globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+      hashKnownHosts: false,
+      serverAliveCountMax: 3,
+      ignored: [],
+      notes: [],
+      origins: {},
     });
   });
 
@@ -87,10 +97,74 @@ Match all
     expect(resolveSshHost('node3', o).identityAgent).toBeUndefined();
   });
 
-  it('never runs Match exec', () => {
+  it('never runs Match exec, and says so', () => {
     const configText = `Match exec "touch ${home}/ran"\n  User exec\n`;
-    expect(resolveSshHost('x', { ...options, configText }).user).toBe('alice');
+    const resolved = resolveSshHost('x', { ...options, configText });
+    expect(resolved.user).toBe('alice');
     expect(existsSync(join(home, 'ran'))).toBe(false);
+    expect(resolved.notes).toEqual([expect.stringMatching(/line 1: Match exec .* is not run by fwd/)]);
+  });
+
+  it('applies a negated Match criterion (Match !user ops)', () => {
+    const configText = 'Match !user ops\n  Port 2200\nMatch user ops\n  Port 2300\n';
+    const o = { ...options, configText };
+    expect(resolveSshHost('h', o).port).toBe(2200);
+    expect(resolveSshHost('h', o, { user: 'ops' }).port).toBe(2300);
+  });
+
+  it('keeps a quoted value with spaces as one path', () => {
+    const configText = 'Host h\n  IdentityFile "~/.ssh/id with space"\n  IdentityFile ~/.ssh/id\\ escaped\n';
+    expect(resolveSshHost('h', { ...options, configText }).identityFiles).toEqual([
+      join(home, '.ssh/id with space'),
+      join(home, '.ssh/id escaped'),
+    ]);
+  });
+
+  it('uses no key at all for IdentityFile none, as ssh does', () => {
+    const resolved = resolveSshHost('h', { ...options, configText: 'IdentityFile none\n' });
+    expect(resolved).toMatchObject({ identityFiles: [], identityFilesExplicit: true });
+  });
+
+  it('resolves what fwd acts on, and lists what it does not act on per host', () => {
+    const configText = `Host h
+  ProxyCommand ssh -W %h:%p gw
+  CertificateFile ~/.ssh/%n-cert.pub
+  ServerAliveInterval 1m
+  ServerAliveCountMax 5
+  ConnectTimeout 12
+  HashKnownHosts yes
+  HostKeyAlias H-Alias
+  Ciphers aes128-ctr
+  LocalForward 8080 localhost:80
+  LocalForward 8081 localhost:81
+  SetEnv TOKEN=secret OTHER=x
+  FrobnicateMore yes
+Host other
+  KexAlgorithms curve25519-sha256
+`;
+    const resolved = resolveSshHost('h', { ...options, configText });
+    expect(resolved).toMatchObject({
+      proxyCommand: 'ssh -W %h:%p gw',
+      certificateFiles: [join(home, '.ssh/h-cert.pub')],
+      serverAliveInterval: 60,
+      serverAliveCountMax: 5,
+      connectTimeout: 12,
+      hashKnownHosts: true,
+      hostKeyAlias: 'h-alias',
+      origins: { proxyCommand: `${join(home, '.ssh/config')} line 2` },
+    });
+    expect(resolved.ignored.map((i) => [i.keyword, i.value, i.line, i.count, i.unknown ?? false])).toEqual([
+      ['Ciphers', 'aes128-ctr', 9, 1, false],
+      ['LocalForward', '8080 localhost:80', 10, 2, false],
+      ['SetEnv', 'TOKEN OTHER', 12, 1, false],
+      ['frobnicatemore', 'yes', 13, 1, true],
+    ]);
+    expect(JSON.stringify(resolved)).not.toContain('secret');
+  });
+
+  it('drops unknown keywords that IgnoreUnknown names', () => {
+    const configText = 'IgnoreUnknown UseKeychain,Add*\nUseKeychain yes\nAddThing 1\nOther 2\n';
+    expect(resolveSshHost('h', { ...options, configText }).ignored.map((i) => i.keyword)).toEqual(['other']);
   });
 
   it('parses ProxyJump chains with user@host:port and honours ProxyJump none', () => {
@@ -148,11 +222,6 @@ Host *
     expect(resolveSshHost('a', o)).toMatchObject({ user: 'mine', port: 2200 });
   });
 
-  it('reports an Include loop instead of hanging', () => {
-    write('.ssh/config', 'Include config\n');
-    expect(() => resolveSshHost('a', options)).toThrow(/Include nested deeper/);
-  });
-
   it('resolves IdentityAgent from an environment variable or a path', () => {
     const env = { MY_AGENT: '/tmp/my-agent' };
     expect(
@@ -165,12 +234,64 @@ Host *
 });
 
 describe('sshConfigHostNames', () => {
-  it('knows literal Host names, including those in included files, but not patterns', () => {
-    write('.ssh/config', 'Host cluster bastion *.example !bad\n  User x\nInclude extra/*\n');
+  it('knows every name a Host pattern other than * applies to, as ssh connects to it', () => {
+    write(
+      '.ssh/config',
+      'Include extra/*\nHost cluster bastion *.example !bad.example\n  User x\nHost gpu? cpu??\n  User y\n' +
+        'Host node*\n  ProxyJump login\nMatch originalhost via-match\n  Port 2\nHost *\n  User z\n',
+    );
     write('.ssh/extra/a', 'Host gpu-box\n');
     const known = sshConfigHostNames(options);
-    expect(['cluster', 'bastion', 'gpu-box'].filter(known)).toEqual(['cluster', 'bastion', 'gpu-box']);
-    expect(['a.example', 'bad', '*.example', 'nothing'].filter(known)).toEqual([]);
+    const names = ['cluster', 'bastion', 'gpu-box', 'a.example', 'gpu1', 'cpu42', 'node17', 'via-match'];
+    expect(names.filter(known)).toEqual(names);
+    // Only `Host *` applies (or a negation excludes it): still a likely typo.
+    expect(['bad.example', 'gpu12', 'cpu4', 'clustr', 'nothing'].filter(known)).toEqual([]);
+  });
+
+  it('lets the plan report a config ssh would refuse instead of calling every name unknown', () => {
+    write('.ssh/config', 'Include config\n');
+    expect(sshConfigHostNames(options)('anything')).toBe(true);
+  });
+});
+
+describe('Include loops', () => {
+  it('stops a fan-out loop where OpenSSH does (16 levels), after reading at most 17 files, with file and line', () => {
+    write('.ssh/config', 'Host *\n  User u\nInclude a b\n');
+    write('.ssh/a', 'Include a b\n');
+    write('.ssh/b', '# b\nInclude b a\n');
+    let reads = 0;
+    const counting = {
+      ...options,
+      read: (path: string) => {
+        reads++;
+        return readFileSync(path, 'utf8');
+      },
+    };
+    // Without a depth check that stops at once, fan-out 2 over 16 levels opens 2^17 files.
+    expect(() => resolveSshHost('h', counting)).toThrow(
+      new RegExp(
+        `^${join(home, '.ssh/a')} line 1: an Include loop: ${join(home, '.ssh/a')} → ${join(home, '.ssh/a')} \\(OpenSSH stops after 16`,
+      ),
+    );
+    expect(reads).toBeLessThanOrEqual(3);
+    const files = new ConfigFiles(home);
+    expect(() =>
+      evaluateSshConfig({
+        sources: [{ path: join(home, '.ssh/config'), userConf: true }],
+        files,
+        name: 'h',
+        localUser: 'alice',
+      }),
+    ).toThrow(SshConfigError);
+    expect(files.opened).toBe(17);
+  });
+
+  it('reports a chain deeper than 16 that is no loop', () => {
+    for (let i = 0; i < 17; i++) write(`.ssh/d${i}`, `Include d${i + 1}\n`);
+    write('.ssh/d17', 'Port 2\n');
+    expect(() => resolveSshHost('h', { ...options, configText: 'Include d0\n' })).toThrow(
+      /Includes nested too deep/,
+    );
   });
 });
 

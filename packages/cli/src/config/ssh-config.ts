@@ -1,12 +1,19 @@
 import { join } from 'node:path';
 import type { Env } from './interpolate.js';
+import { parseDestination, type SshDestination } from './ssh-config-destination.js';
 import {
-  expandTilde,
-  flattenSshConfig,
-  type IncludeContext,
-  literalHostNames,
-  readIfExists,
-} from './ssh-config-include.js';
+  type ConfigSource,
+  evaluateSshConfig,
+  expandHostName,
+  type IgnoredKeyword,
+} from './ssh-config-evaluate.js';
+import { ConfigFiles, readIfExists } from './ssh-config-include.js';
+import { SshConfigError } from './ssh-config-lexer.js';
+import { type ConnectionTokens, expandHome, expandPath } from './ssh-config-tokens.js';
+import type { Obtained, StrictHostKeyChecking } from './ssh-config-values.js';
+
+export type { IgnoredKeyword, StrictHostKeyChecking };
+export { parseDestination, type SshDestination };
 
 /** Where to find ssh configuration and who the local user is. */
 export interface SshConfigOptions {
@@ -19,206 +26,210 @@ export interface SshConfigOptions {
   homeDir: string;
   /** Local user name: the default remote user and `%u`. */
   user: string;
-  /** For `IdentityAgent SSH_AUTH_SOCK` / `$VAR` and the default agent. */
+  /** For `IdentityAgent SSH_AUTH_SOCK` / `$VAR` / `${VAR}` and the default agent. */
   env?: Env;
+  /** Reads a config file (tests count reads); default: the file system. */
+  read?: (path: string) => string | undefined;
 }
 
-/** A ProxyJump entry: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
-export interface SshDestination {
-  host: string;
-  user?: string;
-  port?: number;
-}
-
-/** What ~/.ssh/config says about one host, with OpenSSH's defaults filled in. */
+/** What ~/.ssh/config says about one host, with OpenSSH's defaults filled in: what `ssh -G` prints. */
 export interface ResolvedSshHost {
   alias: string;
+  /** HostName with %h expanded, lower-cased (not an IP address), else the alias lower-cased. */
   hostName: string;
   port: number;
   user: string;
-  /** Given by IdentityFile, else the OpenSSH default keys (callers skip ones that do not exist). */
+  /**
+   * IdentityFile paths, expanded; else OpenSSH's default keys of the types fwd can use, in
+   * OpenSSH's order (callers skip ones that do not exist). `IdentityFile none` adds no key.
+   */
   identityFiles: string[];
   /** Whether `identityFiles` came from the config rather than the defaults. */
   identityFilesExplicit: boolean;
   identitiesOnly: boolean;
+  /** CertificateFile paths, expanded. */
+  certificateFiles: string[];
   /** ProxyJump chain, outermost first; empty for none. */
   proxyJump: SshDestination[];
+  /** ProxyCommand as written, `%` tokens unexpanded (the command transport expands them); absent for none. */
   proxyCommand?: string;
+  proxyUseFdpass: boolean;
   /** Agent socket from IdentityAgent or SSH_AUTH_SOCK; absent when none or `IdentityAgent none`. */
   identityAgent?: string;
+  /** Empty for `UserKnownHostsFile none`. */
   userKnownHostsFiles: string[];
   globalKnownHostsFiles: string[];
-  /** Lower-cased StrictHostKeyChecking value (`yes`, `accept-new`, `no`, ...). */
-  strictHostKeyChecking?: string;
+  /** Unset when the config does not say (ssh then asks: `ask`). */
+  strictHostKeyChecking?: StrictHostKeyChecking;
+  hashKnownHosts: boolean;
+  /** Lower-cased, as ssh uses it. */
+  hostKeyAlias?: string;
+  /** ServerAliveInterval in seconds, when the config sets it (0 = off). */
+  serverAliveInterval?: number;
+  serverAliveCountMax: number;
+  /** ConnectTimeout in seconds, when set. */
+  connectTimeout?: number;
+  /** Keywords that applied but that fwd does not act on (`fwd check` lists them). */
+  ignored: IgnoredKeyword[];
+  /** Where fwd's reading differs from ssh's (Match exec is not run, ...). */
+  notes: string[];
+  /** Which file and line set the main settings, for messages. */
+  origins: Partial<
+    Record<'proxyCommand' | 'proxyUseFdpass' | 'userKnownHostsFiles' | 'strictHostKeyChecking', string>
+  >;
 }
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+/** OpenSSH's default identities (readconf.c fill_default_options), in its order, limited to types fwd can use. */
+const DEFAULT_KEYS = ['id_rsa', 'id_ecdsa', 'id_ed25519'];
 
-function percentExpand(text: string, tokens: Record<string, string>): string {
-  // Unknown tokens are kept as written rather than guessed.
-  return text.replace(/%(.)/g, (whole, key: string) => tokens[key] ?? whole);
-}
-
-/**
- * Parses a destination as `ssh -J` does: `[user@]host[:port]`, `ssh://[user@]host[:port]`, with
- * `[IPv6]` brackets. Returns undefined for a malformed port.
- *
- * @example parseDestination('alice@gw:2222') // { host: 'gw', user: 'alice', port: 2222 }
- */
-export function parseDestination(text: string): SshDestination | undefined {
-  let rest = text.trim().replace(/^ssh:\/\//, '');
-  const out: SshDestination = { host: '' };
-  const at = rest.lastIndexOf('@');
-  if (at >= 0) {
-    if (at === 0) return undefined;
-    out.user = rest.slice(0, at);
-    rest = rest.slice(at + 1);
-  }
-  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(rest);
-  const plain = /^([^:]+)(?::(.*))?$/.exec(rest);
-  const match = bracket ?? (rest.split(':').length > 2 ? null : plain);
-  out.host = match?.[1] ?? rest;
-  const port = match?.[2];
-  if (port !== undefined) {
-    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return undefined;
-    out.port = Number(port);
-  }
-  return out.host === '' ? undefined : out;
-}
-
-function configSources(options: SshConfigOptions): { text: string; ctx: IncludeContext }[] {
-  const sshDir = join(options.homeDir, '.ssh');
-  const base = { homeDir: options.homeDir, read: readIfExists };
-  const user = options.configText ?? readIfExists(options.configPath ?? join(sshDir, 'config')) ?? '';
-  const sources = [{ text: user, ctx: { ...base, baseDir: sshDir } }];
-  if (options.systemConfigPath !== undefined) {
-    sources.push({
-      text: readIfExists(options.systemConfigPath) ?? '',
-      ctx: { ...base, baseDir: '/etc/ssh' },
-    });
-  }
+function configSources(options: SshConfigOptions): ConfigSource[] {
+  const path = options.configPath ?? join(options.homeDir, '.ssh', 'config');
+  const user: ConfigSource = { path, userConf: true };
+  if (options.configText !== undefined) user.text = options.configText;
+  const sources = [user];
+  if (options.systemConfigPath !== undefined)
+    sources.push({ path: options.systemConfigPath, userConf: false });
   return sources;
 }
 
-/** Merges computed configs; the first source that sets a key wins, as in OpenSSH. */
-function computeAll(alias: string, options: SshConfigOptions): Record<string, string | string[]> {
-  const merged: Record<string, string | string[]> = {};
-  for (const { text, ctx } of configSources(options)) {
-    const computed = flattenSshConfig(text, alias, ctx).compute(alias, {
-      ignoreCase: true,
-      matchExec: false,
-    });
-    for (const [key, value] of Object.entries(computed)) {
-      const earlier = merged[key];
-      if (earlier === undefined) merged[key] = value;
-      else if (key === 'identityfile' && Array.isArray(earlier))
-        merged[key] = [...earlier, ...[value].flat()];
-    }
-  }
-  return merged;
-}
-
-const first = (value: string | string[] | undefined): string | undefined =>
-  Array.isArray(value) ? value[0] : value;
-const all = (value: string | string[] | undefined): string[] =>
-  value === undefined
-    ? []
-    : (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(/\s+/)).filter(Boolean);
-
-function agentSocket(
-  setting: string | undefined,
-  env: Env,
-  expand: (path: string) => string,
-): string | undefined {
-  if (setting === undefined || setting === 'SSH_AUTH_SOCK') return env.SSH_AUTH_SOCK || undefined;
-  if (setting.toLowerCase() === 'none') return undefined;
-  const variable = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(setting);
-  return variable ? env[variable[1] as string] || undefined : expand(setting);
-}
+const where = (o: Obtained<unknown> | undefined): string | undefined =>
+  o === undefined ? undefined : o.line === 0 ? o.file : `${o.file} line ${o.line}`;
 
 /**
- * Resolves a host alias through ssh config the way OpenSSH does: the first value obtained for a
- * key wins, Host/Match patterns (with `!` negation) via the ssh-config package, Include (relative
- * to ~/.ssh, with globs, conditional inside Host blocks), `%h %p %r %u %d %n` tokens and `~` in
- * paths, `ProxyJump none`, and the defaults (port 22, the local user, ~/.ssh/id_* keys).
- * `Match exec` is never run. Throws on an Include loop.
+ * Resolves a host name through ssh config the way `ssh -G NAME` does (OpenSSH readconf.c):
+ * first value obtained wins; Host patterns with `!`; Match host/originalhost/user/localuser/all/
+ * canonical/final/tagged with `!`; Include (relative to ~/.ssh, globs, inside blocks); quoted
+ * values; `%` tokens and `${VAR}` in paths; `~`; the OpenSSH defaults. `Match exec` is never run
+ * and hostname canonicalization (DNS) is not done: both are reported in `notes`/`ignored`.
+ * `preset` is what ssh takes from its command line (`user@`, `-p`): it wins over the files.
+ * Throws SshConfigError (file and line) where ssh would refuse the config.
  *
  * @example
  * resolveSshHost('cluster', { homeDir: os.homedir(), user: os.userInfo().username, env: process.env })
  */
-export function resolveSshHost(alias: string, options: SshConfigOptions): ResolvedSshHost {
-  const c = computeAll(alias, options);
+export function resolveSshHost(
+  alias: string,
+  options: SshConfigOptions,
+  preset: { user?: string; port?: number } = {},
+): ResolvedSshHost {
   const env = options.env ?? {};
-  const hostName = percentExpand(first(c.hostname) ?? alias, { h: alias, '%': '%' });
-  const port = Number(first(c.port) ?? '22');
-  const user = first(c.user) ?? options.user;
-  const tokens = {
-    '%': '%',
-    h: hostName,
-    p: String(port),
-    r: user,
-    u: options.user,
-    d: options.homeDir,
-    n: alias,
+  const files = new ConfigFiles(options.homeDir, options.read ?? readIfExists);
+  const evaluated = evaluateSshConfig({
+    sources: configSources(options),
+    files,
+    name: alias,
+    localUser: options.user,
+    preset,
+  });
+  const c = evaluated.values;
+  const hostName = c.hostName
+    ? expandHostName(c.hostName, alias)
+    : /^[0-9.]+$|:/.test(alias)
+      ? alias
+      : alias.toLowerCase();
+  const t: ConnectionTokens = {
+    alias,
+    hostName,
+    port: c.port?.value ?? 22,
+    user: c.user?.value ?? options.user,
+    localUser: options.user,
+    homeDir: options.homeDir,
   };
-  const path = (p: string) => expandTilde(percentExpand(p, tokens), options.homeDir);
+  if (c.hostKeyAlias) t.hostKeyAlias = c.hostKeyAlias.value.toLowerCase();
+  const path = (o: Obtained<string>, what: string) => expandPath(o, t, env, what);
 
-  const configured = all(c.identityfile).filter((f) => f.toLowerCase() !== 'none');
-  const jumpSetting = first(c.proxyjump);
-  const proxyJump =
-    jumpSetting === undefined || jumpSetting.toLowerCase() === 'none'
-      ? []
-      : percentExpand(jumpSetting, tokens)
-          .split(',')
-          .map((entry) => {
-            const parsed = parseDestination(entry);
-            if (parsed === undefined)
-              throw new Error(`ssh config: bad ProxyJump entry "${entry}" for ${alias}`);
-            return parsed;
-          });
+  const identityFiles = c.identityFiles
+    .filter((o) => o.value.toLowerCase() !== 'none')
+    .map((o) => path(o, 'IdentityFile'));
+  const userKnown = c.userKnownHostsFiles;
+  const globalKnown = c.globalKnownHostsFiles;
+  const none = (list: string[]) => list.length === 1 && list[0]?.toLowerCase() === 'none';
   const resolved: ResolvedSshHost = {
     alias,
     hostName,
-    port: Number.isInteger(port) && port > 0 && port < 65536 ? port : 22,
-    user,
+    port: t.port,
+    user: t.user,
     identityFiles:
-      configured.length > 0
-        ? configured.map(path)
-        : DEFAULT_KEYS.map((k) => join(options.homeDir, '.ssh', k)),
-    identityFilesExplicit: configured.length > 0,
-    identitiesOnly: first(c.identitiesonly)?.toLowerCase() === 'yes',
-    proxyJump,
-    userKnownHostsFiles: all(c.userknownhostsfile).map(path),
-    globalKnownHostsFiles: all(c.globalknownhostsfile).map(path),
+      c.identityFiles.length > 0 ? identityFiles : DEFAULT_KEYS.map((k) => join(options.homeDir, '.ssh', k)),
+    identityFilesExplicit: c.identityFiles.length > 0,
+    identitiesOnly: c.identitiesOnly?.value ?? false,
+    certificateFiles: c.certificateFiles.map((o) => path(o, 'CertificateFile')),
+    proxyJump: proxyJump(c.proxyJump),
+    proxyUseFdpass: c.proxyUseFdpass?.value ?? false,
+    userKnownHostsFiles: userKnown
+      ? none(userKnown.value)
+        ? []
+        : userKnown.value.map((f) => path({ ...userKnown, value: f }, 'UserKnownHostsFile'))
+      : ['known_hosts', 'known_hosts2'].map((f) => join(options.homeDir, '.ssh', f)),
+    // ssh.c expands only `~` in GlobalKnownHostsFile.
+    globalKnownHostsFiles: globalKnown
+      ? none(globalKnown.value)
+        ? []
+        : globalKnown.value.map((f) => expandHome(f, options.homeDir, options.user))
+      : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+    hashKnownHosts: c.hashKnownHosts?.value ?? false,
+    serverAliveCountMax: c.serverAliveCountMax?.value ?? 3,
+    ignored: evaluated.ignored,
+    notes: evaluated.notes,
+    origins: {},
   };
-  if (resolved.userKnownHostsFiles.length === 0) {
-    resolved.userKnownHostsFiles = ['known_hosts', 'known_hosts2'].map((f) =>
-      join(options.homeDir, '.ssh', f),
-    );
-  }
-  if (resolved.globalKnownHostsFiles.length === 0) {
-    resolved.globalKnownHostsFiles = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
-  }
-  for (const list of [resolved.userKnownHostsFiles, resolved.globalKnownHostsFiles]) {
-    if (list.length === 1 && list[0]?.toLowerCase() === 'none') list.length = 0;
-  }
-  const proxyCommand = first(c.proxycommand);
-  if (proxyCommand !== undefined && proxyCommand.toLowerCase() !== 'none')
-    resolved.proxyCommand = proxyCommand;
-  const agent = agentSocket(first(c.identityagent), env, path);
+  const command = c.proxyCommand?.value;
+  if (command !== undefined && command.toLowerCase() !== 'none') resolved.proxyCommand = command;
+  const agent = identityAgent(c.identityAgent, env, (o) => path(o, 'IdentityAgent'));
   if (agent !== undefined) resolved.identityAgent = agent;
-  const strict = first(c.stricthostkeychecking);
-  if (strict !== undefined) resolved.strictHostKeyChecking = strict.toLowerCase();
+  if (c.strictHostKeyChecking) resolved.strictHostKeyChecking = c.strictHostKeyChecking.value;
+  if (t.hostKeyAlias !== undefined) resolved.hostKeyAlias = t.hostKeyAlias;
+  if (c.serverAliveInterval) resolved.serverAliveInterval = c.serverAliveInterval.value;
+  if (c.connectTimeout) resolved.connectTimeout = c.connectTimeout.value;
+  for (const key of [
+    'proxyCommand',
+    'proxyUseFdpass',
+    'userKnownHostsFiles',
+    'strictHostKeyChecking',
+  ] as const) {
+    const origin = where(c[key]);
+    if (origin !== undefined) resolved.origins[key] = origin;
+  }
   return resolved;
 }
 
+function proxyJump(setting: Obtained<string> | undefined): SshDestination[] {
+  if (setting === undefined || setting.value === 'none') return [];
+  return setting.value.split(',').map((entry) => {
+    const parsed = parseDestination(entry);
+    if (parsed === undefined)
+      throw new SshConfigError(setting.file, setting.line, `bad ProxyJump entry "${entry}"`);
+    return parsed;
+  });
+}
+
+/** The agent socket: IdentityAgent (`none`, `SSH_AUTH_SOCK`, `$VAR`, or a path), else $SSH_AUTH_SOCK. */
+function identityAgent(
+  setting: Obtained<string> | undefined,
+  env: Env,
+  expand: (o: Obtained<string>) => string,
+): string | undefined {
+  if (setting === undefined || setting.value === 'SSH_AUTH_SOCK') return env.SSH_AUTH_SOCK || undefined;
+  if (setting.value.toLowerCase() === 'none') return undefined;
+  const variable = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(setting.value);
+  return variable ? env[variable[1] as string] || undefined : expand(setting);
+}
+
 /**
- * A predicate for `loadConfig`'s `knownSshHosts`: true for names that appear literally on a
- * `Host` line (patterns such as `*` or `node*` do not count: they would make every typo valid).
+ * A predicate for `loadConfig`'s `knownSshHosts`: true for a name that a Host pattern other than
+ * a bare `*` (e.g. `cluster`, `node*`, `gpu?`) or a Match host/originalhost applies to, so
+ * `ssh cpu42` and `host: cpu42` agree; a name only `Host *` matches is unknown (a likely typo).
+ * A config ssh would refuse makes every name known here: resolving it then reports the problem.
  */
 export function sshConfigHostNames(options: SshConfigOptions): (name: string) => boolean {
-  const names = new Set<string>();
-  for (const { text, ctx } of configSources(options))
-    for (const n of literalHostNames(text, ctx)) names.add(n);
-  return (name) => names.has(name);
+  const files = new ConfigFiles(options.homeDir, options.read ?? readIfExists);
+  return (name) => {
+    try {
+      return evaluateSshConfig({ sources: configSources(options), files, name, localUser: options.user })
+        .byName;
+    } catch (error) {
+      if (error instanceof SshConfigError) return true;
+      throw error;
+    }
+  };
 }
