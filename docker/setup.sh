@@ -43,6 +43,26 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
   log "imported $base"
 fi
 
+# Jupyter for the fake Slurm cluster (docker/slurm): containers reach no package index, so the
+# wheels are downloaded here, once, with this machine's pip (its configured indexes), and the image
+# installs from that folder only. A failed download fails the setup: the Slurm tests need them.
+wheels="$here/slurm/wheels"
+if ! ls "$wheels"/jupyter_server-*.whl "$wheels"/ipykernel-*.whl "$wheels"/pip-*.whl >/dev/null 2>&1; then
+  log "downloading jupyter-server + ipykernel wheels (Python 3.11, Debian 12) into $wheels"
+  rm -rf "$wheels.tmp"
+  # One retry, not pip's five: an index that does not resolve here costs 10 min with five, 17 s with one.
+  # manylinux tags are listed one by one: pip 23 does not widen manylinux_2_34 to older glibc tags.
+  if ! PIP_RETRIES="${PIP_RETRIES:-1}" python3 -m pip download --only-binary=:all: --python-version 3.11 \
+    --implementation cp --abi cp311 --abi abi3 --abi none \
+    --platform manylinux_2_34_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform any -d "$wheels.tmp" jupyter-server ipykernel pip >/tmp/fwd-wheels.log 2>&1; then
+    grep -v Retrying /tmp/fwd-wheels.log | tail -n 15 >&2
+    log "pip download of the Jupyter wheels failed (full log: /tmp/fwd-wheels.log); fwd/slurm needs them"
+    exit 1
+  fi
+  rm -rf "$wheels" && mv "$wheels.tmp" "$wheels"
+fi
+
 # Each image is rebuilt only when its context changed (the hash is stored as a label).
 build() {
   local tag=$1 dir=$2

@@ -1,12 +1,20 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { skipWithoutDocker } from './support/docker.js';
-import { type FwdEvent, listenAddress, startFwd, watchFwd } from './support/fwd-cli.js';
+import { listenAddress, startFwd, watchFwd } from './support/fwd-cli.js';
+import { jupyterAt, runCode, startKernel, stopKernel } from './support/jupyter-client.js';
 import { httpGet } from './support/net-client.js';
+import {
+  type ClusterHome,
+  clusterHome,
+  detailOf,
+  inState,
+  jobIdOf,
+  tunnelEvent,
+} from './support/slurm-fixtures.js';
 import { waitFor } from './support/wait.js';
 
 // Private notebooks on compute nodes (issue 10), through the real fwd binary against the fake
@@ -16,20 +24,6 @@ import { waitFor } from './support/wait.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE_SCRIPT = fileURLToPath(new URL('../examples/slurm-jupyter-private.sbatch', import.meta.url));
-
-const tunnelEvent =
-  (name: string, test: (e: FwdEvent) => boolean) =>
-  (e: FwdEvent): boolean =>
-    e.event === 'tunnel' && e.tunnel === name && test(e);
-const inState = (name: string, state: string) => tunnelEvent(name, (e) => e.state === state);
-const detailOf = (e: FwdEvent): string => (typeof e.detail === 'string' ? e.detail : '');
-
-/** "job 12 on node1" → "12". */
-function jobIdOf(event: FwdEvent): string {
-  const id = /^job (\d+)\b/.exec(detailOf(event))?.[1];
-  if (!id) throw new Error(`no job id in ${JSON.stringify(event)}`);
-  return id;
-}
 
 /**
  * A job serving `who` ("node1 job 12") over HTTP twice: on the node's 127.0.0.1:8888, and on a
@@ -77,38 +71,29 @@ except OSError as e:
 
 describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake cluster)', () => {
   let cluster: Cluster;
+  let homeDir: ClusterHome;
   let home: string;
 
   beforeAll(async () => {
-    [cluster, home] = await Promise.all([
-      startCluster({
-        nodes: 2,
-        pendingSeconds: 0,
-        killWaitSeconds: 1,
-        // fwd on the login node itself: this machine's node binary (Debian 12 too) and the built repo.
-        loginMounts: [
-          { source: process.execPath, target: '/usr/local/bin/node', mode: 'ro' },
-          { source: REPO, target: '/opt/fwd', mode: 'ro' },
-        ],
-      }),
-      mkdtemp(join(tmpdir(), 'fwd-private-home-')),
-    ]);
-    const ssh = join(home, '.ssh');
-    await mkdir(ssh, { mode: 0o700 });
-    await writeFile(join(ssh, 'id_ed25519'), cluster.privateKey, { mode: 0o600 });
-    // Only login's key: the nodes' keys come from login's /etc/ssh/ssh_known_hosts, read over SSH.
-    await writeFile(join(ssh, 'known_hosts'), `${cluster.knownHostsLine}\n`);
-    await writeFile(
-      join(ssh, 'config'),
-      `Host cluster\n  HostName 127.0.0.1\n  Port ${cluster.port}\n  User alice\n`,
-    );
+    cluster = await startCluster({
+      nodes: 2,
+      pendingSeconds: 0,
+      killWaitSeconds: 1,
+      // fwd on the login node itself: this machine's node binary (Debian 12 too) and the built repo.
+      loginMounts: [
+        { source: process.execPath, target: '/usr/local/bin/node', mode: 'ro' },
+        { source: REPO, target: '/opt/fwd', mode: 'ro' },
+      ],
+    });
+    homeDir = await clusterHome(cluster, 'fwd-private-home-');
+    home = homeDir.path;
     await writeFile(join(home, 'private.sbatch'), PRIVATE_SCRIPT);
     await writeFile(join(home, 'jupyter-like.sbatch'), JUPYTER_LIKE_SCRIPT);
     await copyFile(EXAMPLE_SCRIPT, join(home, 'slurm-jupyter-private.sbatch'));
   });
   afterAll(async () => {
     await cluster?.close();
-    if (home) await rm(home, { recursive: true, force: true });
+    await homeDir?.[Symbol.asyncDispose]();
   });
 
   async function sh(cmd: string, user = 'alice', on: 'login' | 'node1' | 'node2' = 'login') {
@@ -251,7 +236,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     expect(await fwd.exited).toBe(130);
   });
 
-  it('runs examples/slurm-jupyter-private: notebook on a 0600 socket, its URL shown, scancelled on Ctrl-C', async () => {
+  it('runs examples/slurm-jupyter-private unchanged: real Jupyter on a 0600 socket, a kernel runs code through the tunnel', async () => {
     // The example's tunnel, with the test cluster as its host.
     const file = await yaml('example.yaml', [
       'tunnels:',
@@ -264,13 +249,27 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     await using fwd = startFwd(['up', file, '--json'], { home });
     const up = await fwd.waitForEvent(
       tunnelEvent('notebook', (e) => e.state === 'up' && detailOf(e).includes('token=')),
-      30_000,
+      60_000,
     );
     const id = jobIdOf(up);
     const listen = (up.forwards as Array<{ listen: string }>)[0]?.listen;
-    expect(up.detail).toBe(`job ${id} on node2, open http://${listen}/lab?token=stand-in`);
-    const api = await httpGet(listenAddress(up), '/api');
-    expect(JSON.parse(api.body)).toEqual({ version: 'stand-in', node: 'node2', job: id });
+    // Jupyter's own token, read by fwd from the job's output file, pointed at the local port.
+    const url = /, open (\S+)$/.exec(detailOf(up))?.[1] ?? '';
+    expect(url).toMatch(new RegExp(`^http://${listen}/(lab)?\\?token=[0-9a-f]{48}$`));
+    const jupyter = jupyterAt(url);
+    const kernel = await startKernel(jupyter);
+    try {
+      expect(await runCode(jupyter, kernel, 'print(6 * 7)')).toBe('42\n');
+      // The kernel runs on the job's node, as alice, inside the job.
+      const where = await runCode(
+        jupyter,
+        kernel,
+        'import os, socket; print(socket.gethostname(), os.environ["SLURM_JOB_ID"])',
+      );
+      expect(where).toBe(`node2 ${id}\n`);
+    } finally {
+      await stopKernel(jupyter, kernel);
+    }
     expect(await tryConnect(`/home/alice/.jupyter/fwd-${id}.sock`, 'bob')).toMatch(/^PermissionError/);
     fwd.child.kill('SIGINT');
     expect(await fwd.exited).toBe(130);

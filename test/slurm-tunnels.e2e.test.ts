@@ -1,32 +1,25 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { skipWithoutDocker } from './support/docker.js';
 import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
+import {
+  type ClusterHome,
+  clusterHome,
+  detailOf,
+  errorOf,
+  inState,
+  jobIdOf,
+  tunnelEvent,
+} from './support/slurm-fixtures.js';
 import { waitFor } from './support/wait.js';
 
 // fwd's Slurm tunnels against the fake cluster (docker/slurm), through the real fwd binary: only
 // login's sshd is published; every forward reaches a compute node through login's SSH session.
 
 const EXAMPLE_SCRIPT = new URL('../examples/slurm-jupyter.sbatch', import.meta.url).pathname;
-
-const tunnelEvent =
-  (name: string, test: (e: FwdEvent) => boolean) =>
-  (e: FwdEvent): boolean =>
-    e.event === 'tunnel' && e.tunnel === name && test(e);
-const inState = (name: string, state: string) => tunnelEvent(name, (e) => e.state === state);
-const detailOf = (e: FwdEvent): string => (typeof e.detail === 'string' ? e.detail : '');
-const errorOf = (e: FwdEvent) => e.error as { code: string; message: string } | undefined;
-
-/** "job 12 on node1" → "12". */
-function jobIdOf(event: FwdEvent): string {
-  const id = /^job (\d+)\b/.exec(detailOf(event))?.[1];
-  if (!id) throw new Error(`no job id in ${JSON.stringify(event)}`);
-  return id;
-}
 
 /** Two HTTP servers on the node: 8002 first (waited for), then 8001, each serving `who` = node:port. */
 const TWO_PORT_SCRIPT = [
@@ -40,27 +33,19 @@ const TWO_PORT_SCRIPT = [
 
 describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', () => {
   let cluster: Cluster;
+  let homeDir: ClusterHome;
   let home: string;
 
   beforeAll(async () => {
-    [cluster, home] = await Promise.all([
-      startCluster({ nodes: 2, pendingSeconds: 1, killWaitSeconds: 1 }),
-      mkdtemp(join(tmpdir(), 'fwd-slurm-home-')),
-    ]);
-    const ssh = join(home, '.ssh');
-    await mkdir(ssh, { mode: 0o700 });
-    await writeFile(join(ssh, 'id_ed25519'), cluster.privateKey, { mode: 0o600 });
-    await writeFile(join(ssh, 'known_hosts'), `${cluster.knownHostsLine}\n`);
-    await writeFile(
-      join(ssh, 'config'),
-      `Host cluster\n  HostName 127.0.0.1\n  Port ${cluster.port}\n  User alice\n`,
-    );
+    cluster = await startCluster({ nodes: 2, pendingSeconds: 1, killWaitSeconds: 1 });
+    homeDir = await clusterHome(cluster);
+    home = homeDir.path;
     await copyFile(EXAMPLE_SCRIPT, join(home, 'notebook.sbatch'));
     await writeFile(join(home, 'two-ports.sbatch'), TWO_PORT_SCRIPT);
   });
   afterAll(async () => {
     await cluster?.close();
-    if (home) await rm(home, { recursive: true, force: true });
+    await homeDir?.[Symbol.asyncDispose]();
   });
 
   async function sh(cmd: string, env: Record<string, string> = {}) {
@@ -100,9 +85,10 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
     expect(up.detail).toBe(`job ${id} on node1`);
     expect(up.forwards).toMatchObject([{ kind: 'local', listen: expect.any(String), target: 'node1:8888' }]);
 
+    // Real Jupyter Server on node1 (docker/slurm installs it): /api answers without a token.
     const api = await httpGet(listenAddress(up), '/api');
     expect(api.status).toBe(200);
-    expect(JSON.parse(api.body)).toEqual({ version: 'stand-in', node: 'node1', job: id });
+    expect(JSON.parse(api.body)).toEqual({ version: expect.stringMatching(/^\d+\.\d+/) });
 
     fwd.child.kill('SIGINT');
     expect(await fwd.exited).toBe(130);
@@ -206,13 +192,16 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
   });
 
   it('fails with SLURM_JOB_NOT_FOUND, SLURM_JOB_ENDED (failed while pending) and SLURM_TIMEOUT', async () => {
-    const doomed = await sbatch('--wrap true', { FAKE_FAIL_PENDING: '1', FAKE_PENDING_SECONDS: '5' });
+    // Pending long enough that fwd sees it pending even on a loaded machine (5 s was not: fwd's
+    // first look came after the failure, which is a different message).
+    const doomed = await sbatch('--wrap true', { FAKE_FAIL_PENDING: '1', FAKE_PENDING_SECONDS: '12' });
     const slow = await sbatch('--wrap "sleep 300"', { FAKE_PENDING_SECONDS: '120' });
     try {
       const file = await yaml('errors.yaml', [
         '  unknown: { host: cluster, slurm: { job: 999999 }, local: "0:{node}:22" }',
         `  doomed: { host: cluster, slurm: { job: ${doomed} }, local: "0:{node}:22" }`,
-        `  slow: { host: cluster, slurm: { job: ${slow}, timeout: 1500ms }, local: "0:{node}:22" }`,
+        // 8 s: the bound counts from the start, SSH login included (1.5 s was not enough under load).
+        `  slow: { host: cluster, slurm: { job: ${slow}, timeout: 8s }, local: "0:{node}:22" }`,
       ]);
       await using fwd = startFwd(['up', file, '--json'], { home });
       const [unknown, failed, timedOut] = await Promise.all([
