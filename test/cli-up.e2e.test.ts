@@ -191,7 +191,7 @@ describe.skipIf(skipWithoutDocker)('fwd up (the real binary) against OpenSSH', (
     }
   });
 
-  it('without a terminal, fails AUTH_FAILED saying why it could not ask for a password', async () => {
+  it('without a terminal, fails AUTH_FAILED quoting the prompt it could not answer', async () => {
     const keyless = await sshHome(
       login,
       `Host login\n  HostName 127.0.0.1\n  Port ${login.port}\n  User alice\n  IdentityFile ~/.ssh/none\n`,
@@ -205,7 +205,7 @@ describe.skipIf(skipWithoutDocker)('fwd up (the real binary) against OpenSSH', (
       const failed = await fwd.waitForEvent((e) => e.event === 'tunnel' && e.state === 'failed');
       expect(failed.error).toMatchObject({ code: 'AUTH_FAILED' });
       expect((failed.error as { message: string }).message).toContain(
-        'skipped password and keyboard-interactive (no terminal to ask on; use a key or ssh-agent)',
+        `could not answer the server's prompt "Password:" (no terminal to ask on; use a key or ssh-agent)`,
       );
       expect(await fwd.exited).toBe(1);
     } finally {

@@ -28,6 +28,10 @@ export interface StartSshdOptions {
   hostKey?: KeyPair;
   /** The client key authorised for alice (default: a fresh one). */
   clientKey?: KeyPair;
+  /** Another image with the same conventions (docker/sshd-auth: certificates, TOTP). */
+  image?: string;
+  /** More environment for the entrypoint (e.g. TRUSTED_USER_CA_KEYS for docker/sshd-auth). */
+  environment?: Record<string, string>;
 }
 
 export interface Sshd extends AsyncDisposable {
@@ -51,8 +55,8 @@ export interface Sshd extends AsyncDisposable {
 export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
   const hostKey = options.hostKey ?? newKeyPair();
   const clientKey = options.clientKey ?? newKeyPair();
-  let builder = new LoopbackContainer('fwd/sshd')
-    .withEnvironment({ AUTHORIZED_KEYS: clientKey.publicKey })
+  let builder = new LoopbackContainer(options.image ?? 'fwd/sshd')
+    .withEnvironment({ AUTHORIZED_KEYS: clientKey.publicKey, ...options.environment })
     .withCopyContentToContainer([
       { content: hostKey.privateKey, target: '/etc/ssh/ssh_host_ed25519_key', mode: 0o600 },
     ])

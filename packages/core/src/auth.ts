@@ -1,15 +1,26 @@
 import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, ParsedKey } from 'ssh2';
+import { CertificateAgent } from './agent-client.js';
+import {
+  type CertificateSource,
+  keySources,
+  type PrivateKeySource,
+  planSteps,
+  type Step,
+} from './auth-steps.js';
+import { certifiedPrivateKey, matchesCertificate, publicKeyOfPrivateKey } from './certified-key.js';
+import { FwdError } from './errors.js';
+import type { OpenSshCertificate } from './openssh-certificate.js';
 import { ssh2 } from './ssh2-adapter.js';
+import { certificatesSupported } from './ssh2-certificates.js';
 
-/** A private key's contents, and what to call it in prompts and messages (usually its path). */
-export interface PrivateKeySource {
-  readonly key: string | Buffer;
-  readonly label: string;
-}
+export type { CertificateSource, PrivateKeySource } from './auth-steps.js';
 
 export interface KeyboardInteractiveRequest {
+  /** The server's name for this round (often empty), shown before the prompts like OpenSSH does. */
   readonly name: string;
+  /** The server's instruction text (often empty). */
   readonly instructions: string;
+  /** `echo: false` means a secret (password, code): never show it while typed. */
   readonly prompts: ReadonlyArray<{ readonly prompt: string; readonly echo: boolean }>;
 }
 
@@ -21,48 +32,65 @@ export interface AuthOptions {
   username: string;
   /** One key (contents) or several with labels; tried in order after the agent's keys. */
   privateKey?: string | Buffer | readonly PrivateKeySource[];
+  /**
+   * User certificates (OpenSSH's CertificateFile), tried first, each with the private key it
+   * certifies from `privateKey` or the agent. A certificate outside its validity window fails
+   * the login with AUTH_FAILED before anything is sent.
+   */
+  certificates?: readonly CertificateSource[];
   /** Asked for each encrypted key, up to 3 times while the passphrase is wrong. */
   passphrase?: (keyLabel: string, attempt: number) => Promise<string | undefined>;
-  /** ssh-agent socket path (usually $SSH_AUTH_SOCK). */
+  /** ssh-agent socket path (usually $SSH_AUTH_SOCK); the certificates it holds are used too. */
   agent?: string;
   password?: (request: { username: string; where: string }) => Promise<string | undefined>;
+  /** Called once per round the server sends (a password, then a one-time code, ...). */
   keyboardInteractive?: (request: KeyboardInteractiveRequest) => Promise<string[] | undefined>;
   /**
    * Why nobody can answer password / keyboard-interactive prompts right now (e.g. "no terminal").
-   * Those methods are then not attempted, and the AUTH_FAILED message says why.
+   * Passwords are then not attempted; a keyboard-interactive round ends the login with an
+   * AUTH_FAILED that quotes the prompt that could not be answered.
    */
   promptsUnavailable?: string;
 }
 
-type Step =
-  | { method: 'none'; label: string }
-  | { method: 'agent'; label: string }
-  | { method: 'publickey'; source: PrivateKeySource }
-  | { method: 'keyboard-interactive'; label: string }
-  | { method: 'password'; label: string };
-
 const MAX_PASSPHRASE_ATTEMPTS = 3;
 
 /**
- * Builds ssh2's authHandler for the options, in OpenSSH's order (agent, keys,
+ * Builds ssh2's authHandler for the options, in OpenSSH's order (certificates, agent, keys,
  * keyboard-interactive, password), and remembers what was tried for the failure message.
+ * Construct it before connecting: certificates are checked then (see `planSteps`).
  */
 export class AuthPlan {
   readonly #options: AuthOptions;
   readonly #where: string;
   readonly #steps: Step[];
+  readonly #certificates: OpenSshCertificate[];
   readonly #tried: string[] = [];
-  readonly #skipped: string[] = [];
+  readonly #skipped: string[];
+  readonly #parsed = new Map<PrivateKeySource, Promise<ParsedKey | undefined>>();
   #serverMethods: string[] | undefined;
+  #unanswered: string | undefined;
 
-  constructor(options: AuthOptions, where: string) {
+  constructor(options: AuthOptions, where: string, nowMs: number = Date.now()) {
     this.#options = options;
     this.#where = where;
-    this.#steps = planSteps(options);
+    const planned = planSteps(options, where, nowMs);
+    this.#steps = planned.steps;
+    this.#certificates = planned.certificates;
+    this.#skipped = planned.skipped;
+    if (this.#steps.some((s) => s.method === 'certificate') && !certificatesSupported()) {
+      throw new FwdError(
+        'CONFIG_INVALID',
+        'certificate login needs ssh2 with fwd\'s "user-certificates" patch (npm ci applies it; see README)',
+      );
+    }
   }
 
-  /** The ssh2 `authHandler` for one connection attempt. */
-  handler(): AuthHandlerMiddleware {
+  /**
+   * The ssh2 `authHandler` for one connection attempt. `giveUp` ends the attempt (a prompt
+   * nobody can answer): the caller closes the connection and reports the error.
+   */
+  handler(giveUp?: (error: FwdError) => void): AuthHandlerMiddleware {
     let index = 0;
     return (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: NextAuthHandler) => {
       if (methodsLeft !== null) this.#serverMethods = methodsLeft;
@@ -72,16 +100,16 @@ export class AuthPlan {
           next(false as unknown as AuthenticationType);
           return;
         }
-        const family = step.method === 'agent' ? 'publickey' : step.method;
+        const family = step.method === 'agent' || step.method === 'certificate' ? 'publickey' : step.method;
         if (methodsLeft !== null && !methodsLeft.includes(family as AuthenticationType)) {
           advance();
           return;
         }
-        this.#resolve(step).then(
+        this.#resolve(step, giveUp).then(
           (auth) => (auth === undefined ? advance() : next(auth as unknown as AuthenticationType)),
           (err: unknown) => {
             // A callback that throws says why it could not answer (e.g. "no terminal to ask").
-            this.#skipped.push(`${stepLabel(step)} (${err instanceof Error ? err.message : String(err)})`);
+            this.#skipped.push(`${step.label} (${err instanceof Error ? err.message : String(err)})`);
             advance();
           },
         );
@@ -96,61 +124,47 @@ export class AuthPlan {
     const parts: string[] = [this.#tried.length ? `tried ${this.#tried.join(', ')}` : 'had nothing to try'];
     const skipped = [...this.#skipped];
     const unavailable = this.#options.promptsUnavailable;
-    const serverPrompts = this.#serverMethods?.some((m) => m === 'password' || m === 'keyboard-interactive');
-    if (unavailable !== undefined && serverPrompts)
-      skipped.push(`password and keyboard-interactive (${unavailable})`);
+    if (unavailable !== undefined && this.#serverMethods?.includes('password') && this.#options.password)
+      skipped.push(`password (${unavailable})`);
     if (skipped.length) parts.push(`skipped ${skipped.join(', ')}`);
+    if (this.#unanswered) parts.push(this.#unanswered);
     if (this.#serverMethods) parts.push(`the server accepts ${this.#serverMethods.join(',')}`);
-    const hint = this.#tried.length
-      ? 'check the user name and that your public key is in ~/.ssh/authorized_keys on the server'
-      : 'give an identity file (identityFile: / -i) or load a key into ssh-agent';
+    const certified = this.#tried.some((t) => t.startsWith('certificate '));
+    const hint = certified
+      ? `check that the certificate names ${this.#options.username} as a principal and that the server trusts its CA (TrustedUserCAKeys)`
+      : this.#tried.length
+        ? 'check the user name and that your public key is in ~/.ssh/authorized_keys on the server'
+        : 'give an identity file (identityFile: / -i) or load a key into ssh-agent';
     return `${parts.join('; ')}; ${hint}`;
   }
 
-  async #resolve(step: Step): Promise<object | undefined> {
+  async #resolve(step: Step, giveUp: ((error: FwdError) => void) | undefined): Promise<object | undefined> {
     const username = this.#options.username;
     switch (step.method) {
       case 'none':
         return { type: 'none', username };
-      case 'agent':
+      case 'agent': {
         this.#tried.push(step.label);
-        return { type: 'agent', username, agent: this.#options.agent };
+        const socket = this.#options.agent;
+        const agent =
+          socket === 'pageant' || socket === undefined
+            ? socket
+            : new CertificateAgent(socket, {
+                certificates: this.#certificates,
+                onSkip: (what, why) => this.#skipped.push(`${what} (${why})`),
+              });
+        return { type: 'agent', username, agent };
+      }
       case 'publickey': {
-        const key = await this.#parseKey(step.source);
+        const key = await this.#privateKey(step.source);
         if (key === undefined) return undefined;
-        this.#tried.push(`publickey ${step.source.label}`);
+        this.#tried.push(step.label);
         return { type: 'publickey', username, key };
       }
-      case 'keyboard-interactive': {
-        const ask = this.#options.keyboardInteractive;
-        if (!ask) return undefined;
-        this.#tried.push(step.label);
-        return {
-          type: 'keyboard-interactive',
-          username,
-          prompt: (
-            name: string,
-            instructions: string,
-            _lang: string,
-            prompts: Array<{ prompt: string; echo?: boolean }>,
-            finish: (answers: string[]) => void,
-          ) => {
-            const request = {
-              name,
-              instructions,
-              prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
-            };
-            ask(request).then(
-              (answers) => finish(answers ?? prompts.map(() => '')),
-              (err: unknown) => {
-                this.#skipped.push(`${step.label} (${err instanceof Error ? err.message : String(err)})`);
-                // The server insists on one answer per prompt; fewer is a protocol error that drops us.
-                finish(prompts.map(() => ''));
-              },
-            );
-          },
-        };
-      }
+      case 'certificate':
+        return this.#certificateAuth(step);
+      case 'keyboard-interactive':
+        return this.#keyboardInteractive(giveUp);
       case 'password': {
         const ask = this.#options.password;
         const password = ask ? await ask({ username, where: this.#where }) : undefined;
@@ -159,6 +173,79 @@ export class AuthPlan {
         return { type: 'password', username, password };
       }
     }
+  }
+
+  async #certificateAuth(step: Extract<Step, { method: 'certificate' }>): Promise<object | undefined> {
+    const { cert } = step;
+    const source =
+      step.source ??
+      keySources(this.#options.privateKey).find((s) =>
+        matchesCertificate(publicKeyOfPrivateKey(s.key), cert),
+      );
+    if (source === undefined) {
+      // Its key may be in the agent, which offers it then; otherwise say why it was not used.
+      if (!this.#options.agent)
+        this.#skipped.push(`${step.label} (no identity file holds its private key, and no ssh-agent)`);
+      return undefined;
+    }
+    const key = await this.#privateKey(source);
+    if (key === undefined) return undefined;
+    if (!matchesCertificate(key.getPublicSSH(), cert)) {
+      this.#skipped.push(`${step.label} (it certifies another key than ${source.label})`);
+      return undefined;
+    }
+    this.#tried.push(step.label);
+    return { type: 'publickey', username: this.#options.username, key: certifiedPrivateKey(key, cert) };
+  }
+
+  #keyboardInteractive(giveUp: ((error: FwdError) => void) | undefined): object | undefined {
+    const ask = this.#options.keyboardInteractive;
+    const unavailable = this.#options.promptsUnavailable;
+    if (!ask || (unavailable !== undefined && !giveUp)) return undefined;
+    this.#tried.push('keyboard-interactive');
+    return {
+      type: 'keyboard-interactive',
+      username: this.#options.username,
+      prompt: (
+        name: string,
+        instructions: string,
+        _lang: string,
+        prompts: Array<{ prompt: string; echo?: boolean }>,
+        finish: (answers: string[]) => void,
+      ) => {
+        const request = {
+          name,
+          instructions,
+          prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
+        };
+        if (unavailable !== undefined && giveUp) {
+          // Answering blank would count as a failed login (PAM delays, lockouts): hang up instead.
+          this.#unanswered = `could not answer the server's prompt ${quotePrompts(request)} (${unavailable})`;
+          giveUp(
+            new FwdError('AUTH_FAILED', `authentication to ${this.#where} failed: ${this.describeFailure()}`),
+          );
+          return;
+        }
+        ask(request).then(
+          (answers) => finish(answers ?? prompts.map(() => '')),
+          (err: unknown) => {
+            this.#skipped.push(`keyboard-interactive (${err instanceof Error ? err.message : String(err)})`);
+            // The server insists on one answer per prompt; fewer is a protocol error that drops us.
+            finish(prompts.map(() => ''));
+          },
+        );
+      },
+    };
+  }
+
+  /** Parses a key once per attempt, asking for its passphrase if it is encrypted. */
+  #privateKey(source: PrivateKeySource): Promise<ParsedKey | undefined> {
+    let pending = this.#parsed.get(source);
+    if (!pending) {
+      pending = this.#parseKey(source);
+      this.#parsed.set(source, pending);
+    }
+    return pending;
   }
 
   async #parseKey(source: PrivateKeySource): Promise<ParsedKey | undefined> {
@@ -184,30 +271,11 @@ export class AuthPlan {
   }
 }
 
-function stepLabel(step: Step): string {
-  return step.method === 'publickey' ? `publickey ${step.source.label}` : step.label;
+/** `"Verification code: "`, or several joined: what the server asked, as it asked it. */
+function quotePrompts(request: KeyboardInteractiveRequest): string {
+  return request.prompts.map((p) => JSON.stringify(p.prompt.trim().slice(0, 100))).join(', ');
 }
 
 function single(parsed: ParsedKey | ParsedKey[]): ParsedKey | undefined {
   return Array.isArray(parsed) ? parsed[0] : parsed;
-}
-
-function planSteps(options: AuthOptions): Step[] {
-  // "none" first, as OpenSSH does: the server's reply lists the methods it accepts.
-  const steps: Step[] = [{ method: 'none', label: 'none' }];
-  if (options.agent) steps.push({ method: 'agent', label: 'agent' });
-  for (const source of keySources(options.privateKey)) steps.push({ method: 'publickey', source });
-  // Prompts nobody can answer are not attempted: each failed attempt costs a PAM delay.
-  if (options.promptsUnavailable === undefined) {
-    if (options.keyboardInteractive)
-      steps.push({ method: 'keyboard-interactive', label: 'keyboard-interactive' });
-    if (options.password) steps.push({ method: 'password', label: 'password' });
-  }
-  return steps;
-}
-
-function keySources(key: AuthOptions['privateKey']): readonly PrivateKeySource[] {
-  if (key === undefined) return [];
-  if (typeof key === 'string' || Buffer.isBuffer(key)) return [{ key, label: 'the given private key' }];
-  return key;
 }

@@ -109,7 +109,7 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
     client.connect({
       sock: stream,
       username: options.username,
-      authHandler: auth.handler(),
+      authHandler: auth.handler(fail),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         if (!endpoint) {
           hostKeyError = new FwdError(
