@@ -54,12 +54,12 @@ function signWith(agentOf: CertificateAgent, key: ParsedKey, data: Buffer, hash?
 beforeAll(async () => {
   run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ca'));
   agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1000 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 10));
   // ssh-add adds the key, then its -cert.pub as a second identity.
   run('ssh-add', '-q', keyWithCertificate('edkey', ['-t', 'ed25519'], '-1h:+1h'));
   run('ssh-add', '-q', keyWithCertificate('rsakey', ['-t', 'rsa', '-b', '2048'], '-1h:+1h'));
   run('ssh-add', '-q', keyWithCertificate('oldkey', ['-t', 'ecdsa'], '20200101:20200102'));
-});
+}, 60_000);
 afterAll(() => {
   agent?.kill();
   rmSync(dir, { recursive: true, force: true });
