@@ -38,9 +38,11 @@ describe('shellQuote', () => {
 
 describe('Slurm commands', () => {
   it('asks squeue once for all ids, finished jobs included', async () => {
-    const sh = shell({ stdout: '1|RUNNING|None|node1|2024-05-01T10:00:00|a\n2|PENDING|Priority||N/A|b\n' });
+    const sh = shell({
+      stdout: '1|RUNNING|None|node1|2024-05-01T10:00:00|59:00|a\n2|PENDING|Priority||N/A|1:00:00|b\n',
+    });
     const rows = await squeueJobs(sh, ['1', '2', '3']);
-    expect(sh.calls).toEqual([{ command: "squeue -h -t all -j 1,2,3 -o '%i|%T|%r|%N|%S|%j'" }]);
+    expect(sh.calls).toEqual([{ command: "squeue -h -t all -j 1,2,3 -o '%i|%T|%r|%N|%S|%L|%j'" }]);
     expect(rows.map((r) => [r.id, r.state])).toEqual([
       ['1', 'RUNNING'],
       ['2', 'PENDING'],
@@ -67,7 +69,7 @@ describe('Slurm commands', () => {
   it('looks for RUNNING jobs of mine by name', async () => {
     const sh = shell({ stdout: '' });
     await squeueRunningByName(sh, ['jupyter', 'tb']);
-    expect(sh.calls[0]?.command).toBe("squeue -h --me -t RUNNING -n jupyter,tb -o '%i|%T|%r|%N|%S|%j'");
+    expect(sh.calls[0]?.command).toBe("squeue -h --me -t RUNNING -n jupyter,tb -o '%i|%T|%r|%N|%S|%L|%j'");
   });
 
   it("returns scontrol's words for an unknown job", async () => {

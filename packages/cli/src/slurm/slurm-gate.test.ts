@@ -78,7 +78,7 @@ class FakeSlurm implements RemoteShell {
         `JobId=${job.id} JobName=${job.name}\n   JobState=${job.state} Reason=${job.reason}\n   NodeList=${job.nodes || '(null)'}\n   StdOut=/home/alice/slurm-${job.id}.out\n\n`,
       );
     }
-    const row = (j: Job) => `${j.id}|${j.state}|${j.reason}|${j.nodes}|N/A|${j.name}\n`;
+    const row = (j: Job) => `${j.id}|${j.state}|${j.reason}|${j.nodes}|N/A|1:00:00|${j.name}\n`;
     const byName = /-n (\S+)/.exec(command)?.[1];
     if (byName) {
       return ok(
@@ -290,7 +290,7 @@ describe('SlurmGate', () => {
     fake.add({ id: '11', name: 'nb', state: 'RUNNING', reason: 'None', nodes: 'node2' });
     const open = await opening;
     expect(open.detail).toBe('job 11 on node2');
-    expect(fake.commands).toContain("squeue -h --me -t RUNNING -n nb -o '%i|%T|%r|%N|%S|%j'");
+    expect(fake.commands).toContain("squeue -h --me -t RUNNING -n nb -o '%i|%T|%r|%N|%S|%L|%j'");
   });
 
   it('says SLURM_UNAVAILABLE when the host has no Slurm', async () => {

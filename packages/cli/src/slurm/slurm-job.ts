@@ -11,6 +11,13 @@ export interface SlurmJob {
   readonly nodes: string;
   /** The batch script's output file, when scontrol told us. */
   readonly stdout?: string;
+  /**
+   * When its time limit ends it (epoch ms), estimated from squeue's time left at the poll; or
+   * `unlimited`. Absent when Slurm did not say (NOT_SET, INVALID) or the job came from scontrol.
+   */
+  readonly endsAt?: number | 'unlimited';
+  /** scontrol's `ExitCode=3:0`: the batch script's exit status, then the signal that killed it. */
+  readonly exitCode?: string;
 }
 
 /**

@@ -92,7 +92,17 @@ export class SlurmPoller {
     await new Promise((resolve) => setImmediate(resolve));
     const first = [...this.#watches][0];
     if (!first || stop.aborted) return;
-    const signal = AbortSignal.any([stop, AbortSignal.timeout(this.#commandTimeoutMs)]);
+    // Time left is counted from here: squeue computes it after we ask, so the end is never late.
+    const polledAt = Date.now();
+    // A plain timer, held for the whole poll (an AbortSignal.timeout reachable only through
+    // AbortSignal.any may be collected before it fires).
+    const bound = new AbortController();
+    const timer = setTimeout(
+      () =>
+        bound.abort(new FwdError('COMMAND_FAILED', `Slurm did not answer in ${this.#commandTimeoutMs} ms`)),
+      this.#commandTimeoutMs,
+    );
+    const signal = AbortSignal.any([stop, bound.signal]);
     try {
       const shell = await first.acquire(signal);
       // Everyone who started watching while the session came is served by this poll too.
@@ -103,7 +113,7 @@ export class SlurmPoller {
         ids.length > 0 ? squeueJobs(shell, ids, signal) : [],
         names.length > 0 ? squeueRunningByName(shell, names, signal) : [],
       ]);
-      const jobs = new Map<string, SlurmJob | undefined>(byId.map((row) => [row.id, jobOf(row)]));
+      const jobs = new Map<string, SlurmJob | undefined>(byId.map((row) => [row.id, jobOf(row, polledAt)]));
       // Forgotten by squeue (past MinJobAge, or a site that hides finished jobs): ask scontrol.
       const missing = ids.filter((id) => !jobs.has(id));
       const shown = await Promise.all(missing.map((id) => scontrolShowJob(shell, id, signal)));
@@ -117,8 +127,11 @@ export class SlurmPoller {
         const job =
           'job' in watch.target
             ? jobs.get(watch.target.job)
-            : jobOf(newestStarted(byName.filter((j) => j.name === (watch.target as { name: string }).name)));
-        const seen = JSON.stringify(job ?? null);
+            : jobOf(
+                newestStarted(byName.filter((j) => j.name === (watch.target as { name: string }).name)),
+                polledAt,
+              );
+        const seen = changeKey(job);
         // A change means more changes may follow soon: poll fast again.
         if (seen !== watch.lastSeen) this.#attempt = 0;
         watch.lastSeen = seen;
@@ -129,6 +142,8 @@ export class SlurmPoller {
       const error =
         err instanceof FwdError ? err : new FwdError('COMMAND_FAILED', String(err), { cause: err });
       for (const watch of [...this.#watches]) watch.watcher.error(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -150,9 +165,20 @@ function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
-/** The job without its start time: a pending job's expected start moves often, and is no change. */
-function jobOf(row: QueueRow | undefined): SlurmJob | undefined {
+/**
+ * The job of a row, its time left turned into an end time. Without its start time: a pending
+ * job's expected start moves often, and is no change.
+ */
+function jobOf(row: QueueRow | undefined, polledAt: number): SlurmJob | undefined {
   if (!row) return undefined;
-  const { startTime: _, ...job } = row;
-  return job;
+  const { startTime: _, timeLeft, ...job } = row;
+  if (timeLeft === undefined) return job;
+  return { ...job, endsAt: timeLeft === 'unlimited' ? timeLeft : polledAt + timeLeft * 1000 };
+}
+
+/** What counts as a change of a job: not its end time, which every poll estimates anew. */
+function changeKey(job: SlurmJob | undefined): string {
+  if (!job) return 'null';
+  const { endsAt: _, ...rest } = job;
+  return JSON.stringify(rest);
 }
