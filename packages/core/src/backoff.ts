@@ -4,8 +4,6 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000 };
-
 /**
  * Delay before retry number `attempt` (0-based): exponential, capped, with "equal jitter"
  * (half fixed, half random) so that many clients cut off together do not return in lockstep,

@@ -1,9 +1,12 @@
+import type { Duplex } from 'node:stream';
 import type { Algorithms } from 'ssh2';
 import { type AuthOptions, AuthPlan } from './auth.js';
+import { DEFAULTS } from './defaults.js';
 import { formatEndpoint, type TcpAddress } from './endpoints.js';
 import { fromSshError } from './error-translation.js';
-import { abortError, FwdError } from './errors.js';
+import { abortError, asFwdError, FwdError } from './errors.js';
 import { type HostKeyPolicy, knownHosts } from './host-keys.js';
+import { PhaseTimer, suspendingDuringPrompts } from './phase-timer.js';
 import { SshSession } from './ssh-session.js';
 import { ssh2 } from './ssh2-adapter.js';
 import type { Transport } from './transport.js';
@@ -17,15 +20,20 @@ export interface ConnectOptions extends AuthOptions {
   keepaliveMs?: number;
   /** Unanswered keepalives before the session counts as dead. Default 3. */
   keepaliveCountMax?: number;
-  /** Bound on handshake + authentication. Default 30 s. */
-  readyTimeoutMs?: number;
+  /**
+   * Bound on the transport's connect, the server's banner and the key exchange (OpenSSH
+   * `ConnectTimeout`): a port that accepts but never speaks SSH fails fast. Default 10 s.
+   */
+  connectTimeoutMs?: number;
+  /** Bound on authentication, not counting time spent in prompt callbacks. Default 30 s. */
+  authTimeoutMs?: number;
+  /** Called once when the first byte from the server arrives (its banner): the path is alive. */
+  onServerSpoke?: () => void;
   /** Aborting before ready rejects with ABORTED; after ready it closes the session. */
   signal?: AbortSignal;
   /** ssh2 algorithm preferences (e.g. `{ cipher: ['aes128-gcm@openssh.com'] }`). */
   algorithms?: Algorithms;
 }
-
-const DEFAULT_KEEPALIVE_MS = 15_000;
 
 /**
  * Opens an authenticated SSH session over `options.transport`. The host key is verified before
@@ -46,13 +54,28 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
   const where = `${options.username}@${hostPart}`;
   if (signal?.aborted) throw abortError(signal, `connect to ${where}`);
   const hostKeys = options.hostKeys ?? knownHosts({ mode: 'strict' });
-  const auth = new AuthPlan(options, where);
-
-  const connectSignal = signal
-    ? AbortSignal.any([signal, AbortSignal.timeout(options.readyTimeoutMs ?? 30_000)])
-    : AbortSignal.timeout(options.readyTimeoutMs ?? 30_000);
-  const stream = coalesceWrites(await transport.connect(connectSignal));
-  const algorithms = await preferKnownHostKeyTypes(options.algorithms, hostKeys, endpoint);
+  // Plain timers, re-armed per phase; a prompt waiting for a person suspends the auth bound.
+  const attempt = new AbortController();
+  const phase = new PhaseTimer(attempt, where);
+  phase.arm('connect', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs);
+  const auth = new AuthPlan(suspendingDuringPrompts(options, phase), where);
+  const onCallerAbort = (): void => attempt.abort(signal?.reason);
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const connectSignal = attempt.signal;
+  let stream: Duplex;
+  let algorithms: Algorithms | undefined;
+  try {
+    // Read before any traffic: a known_hosts file that cannot be read fails here, with nothing to undo.
+    algorithms = await preferKnownHostKeyTypes(options.algorithms, hostKeys, endpoint);
+    if (connectSignal.aborted) throw abortError(connectSignal, `connect to ${where}`);
+    stream = coalesceWrites(await transport.connect(connectSignal));
+    const spoke = options.onServerSpoke;
+    if (spoke) stream.once('data', () => spoke());
+  } catch (err) {
+    phase.stop();
+    signal?.removeEventListener('abort', onCallerAbort);
+    throw err;
+  }
   const client = new ssh2.Client();
   let hostKeyError: FwdError | undefined;
 
@@ -63,10 +86,15 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
     client.on('banner', (message: string) => {
       banner = message.replace(/\s+/g, ' ').trim().slice(0, 300) || undefined;
     });
+    const finish = (): void => {
+      settled = true;
+      phase.stop();
+      connectSignal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onCallerAbort);
+    };
     const fail = (err: FwdError): void => {
       if (settled) return;
-      settled = true;
-      connectSignal.removeEventListener('abort', onAbort);
+      finish();
       client.destroy();
       stream.destroy();
       // Keep the error object (callers may test its class); only the message gains the banner.
@@ -94,10 +122,10 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
         hostKeyError ?? new FwdError('CONNECT_FAILED', `${where} closed the connection during the handshake`),
       ),
     );
+    client.once('handshake', () => phase.arm('auth', options.authTimeoutMs ?? DEFAULTS.authTimeoutMs));
     client.once('ready', () => {
       if (settled) return;
-      settled = true;
-      connectSignal.removeEventListener('abort', onAbort);
+      finish();
       const session = new SshSession(client, where);
       if (signal) {
         const onLateAbort = (): void => void session.close();
@@ -121,14 +149,13 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
         hostKeys.verify(endpoint.host, endpoint.port, key).then(
           () => verify(true),
           (err: unknown) => {
-            hostKeyError =
-              err instanceof FwdError ? err : new FwdError('HOST_KEY_UNKNOWN', String(err), { cause: err });
+            hostKeyError = asFwdError(err, 'HOST_KEY_UNKNOWN');
             verify(false);
           },
         );
       },
-      keepaliveInterval: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
-      keepaliveCountMax: options.keepaliveCountMax ?? 3,
+      keepaliveInterval: options.keepaliveMs ?? DEFAULTS.keepaliveMs,
+      keepaliveCountMax: options.keepaliveCountMax ?? DEFAULTS.keepaliveCountMax,
       // Our own signal bounds the handshake; ssh2's timer would race it with a vaguer error.
       readyTimeout: 0,
       ...(algorithms ? { algorithms } : {}),

@@ -1,3 +1,4 @@
+import { formatEndpoint, type SocketPath, type TcpAddress } from './endpoints.js';
 import { FwdError } from './errors.js';
 
 // The one place where socket and ssh2 errors become FwdErrors with messages that say what to do.
@@ -137,4 +138,18 @@ export function fromChannelOpenError(err: unknown, target: string, where: string
     });
   }
   return new FwdError('CHANNEL_REFUSED', `${where} refused to open ${target}: ${message}`, { cause: err });
+}
+
+/** The server would not listen on `binding` for a remote (`-R`) forward. */
+export function describeRemoteRefusal(
+  binding: TcpAddress | SocketPath,
+  where: string,
+  cause: unknown,
+): FwdError {
+  return new FwdError(
+    'REMOTE_BIND_REFUSED',
+    `${where} refused to listen on ${formatEndpoint(binding)}: the port may be in use on the server, or the server ` +
+      'forbids remote forwarding (AllowTcpForwarding / AllowStreamLocalForwarding, GatewayPorts for non-loopback addresses)',
+    { cause },
+  );
 }

@@ -72,6 +72,11 @@ export function isFwdError(value: unknown): value is FwdError {
   return value instanceof FwdError;
 }
 
+/**
+ * The error for an operation `what` stopped by `signal`: the signal's own reason when it is a
+ * FwdError (a deadline says CONNECT_TIMEOUT this way), CONNECT_TIMEOUT for a DOM TimeoutError,
+ * else ABORTED.
+ */
 export function abortError(signal: AbortSignal | undefined, what: string): FwdError {
   const reason: unknown = signal?.reason;
   if (reason instanceof FwdError) return reason;
@@ -79,4 +84,16 @@ export function abortError(signal: AbortSignal | undefined, what: string): FwdEr
     return new FwdError('CONNECT_TIMEOUT', `${what}: timed out`, { cause: reason });
   }
   return new FwdError('ABORTED', `${what}: aborted`, { cause: reason });
+}
+
+/**
+ * `err` as a FwdError: itself when it is one, else wrapped with `fallbackCode` and its message.
+ * For errors that have no better translation (error-translation.ts has the specific ones).
+ *
+ * @example catch (err) { throw asFwdError(err, 'COMMAND_FAILED') }
+ */
+export function asFwdError(err: unknown, fallbackCode: FwdErrorCode): FwdError {
+  if (err instanceof FwdError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new FwdError(fallbackCode, message, { cause: err });
 }

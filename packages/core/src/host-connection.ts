@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, pause } from './backoff.js';
+import { type BackoffOptions, backoffDelay, pause } from './backoff.js';
 import { type ConnectOptions, connect } from './connect.js';
+import { DEFAULTS } from './defaults.js';
 import { formatEndpoint, type TcpAddress } from './endpoints.js';
-import { abortError, FwdError } from './errors.js';
+import { abortError, asFwdError, FwdError } from './errors.js';
+import { untilReachable } from './reachability.js';
 import type { SshSession } from './ssh-session.js';
 import { tcpTransport } from './tcp-transport.js';
 import type { Transport } from './transport.js';
@@ -15,22 +16,16 @@ export interface HostSpec {
   address: TcpAddress;
   /** Reach it through a session to this other host (ProxyJump); chains are hosts with `via`. */
   via?: string;
-  /** A custom first hop (e.g. a websocket relay); ignored when `via` is set. */
+  /** A custom first hop (e.g. a websocket relay, a ProxyCommand); ignored when `via` is set. */
   transport?: Transport;
-  /** Everything else connect() takes: user, keys, agent, host keys, keepalive, algorithms. */
+  /** Everything else connect() takes: user, keys, agent, host keys, keepalive, timeouts. */
   session: Omit<ConnectOptions, 'transport' | 'signal'>;
   reconnect?: BackoffOptions;
-  /**
-   * This machine itself: no SSH session is kept (the host is `up` at once and `acquire` rejects).
-   * Its tunnels need a gate whose `via` carries their channels (e.g. a session into a Slurm node).
-   */
-  local?: boolean;
 }
 
-// Probing is a TCP connect plus sshd's banner: cheap enough twice a second, and it bounds how
-// long a returning server waits for us.
-const REACHABILITY_PROBE_MS = 500;
-const REACHABILITY_TIMEOUT_MS = 1_000;
+// sshd sends its banner as soon as it accepts: an attempt silent this long is suspect, even on a
+// loaded machine, and only then are fresh connections polled to see whether the server is elsewhere alive.
+const HUNG_AFTER_MS = 2_000;
 
 export type HostState = 'connecting' | 'up' | 'reconnecting' | 'failed' | 'closed';
 
@@ -52,6 +47,8 @@ export interface HostConnectionEvents {
 /**
  * Keeps one session to a host alive: connects, and after any loss reconnects with backoff,
  * forever, unless the failure is one retrying cannot fix (auth, host key): then `failed`.
+ * While it waits, and while an attempt hangs before the key exchange, it polls whether sshd
+ * answers a fresh connection, and retries at once when it does.
  */
 export class HostConnection extends EventEmitter<HostConnectionEvents> {
   readonly spec: HostSpec;
@@ -63,6 +60,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
   #running: Promise<void> | undefined;
   #everUp = false;
   #wake: AbortController | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(spec: HostSpec, jump: HostConnection | undefined) {
     super();
@@ -86,61 +84,48 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     return this.#session?.alive ? this.#session : undefined;
   }
 
-  /** Starts the connect/reconnect loop (idempotent). A local host is simply up. */
+  /** Starts the connect/reconnect loop (idempotent). */
   start(): void {
-    if (this.spec.local) {
-      if (this.#status.state === 'connecting') this.#setStatus({ state: 'up' });
-      return;
-    }
+    if (this.#closing) return;
     this.#running ??= this.#run();
   }
 
   /**
    * The live session, or the next one within `waitMs`. Rejects with TRANSPORT_CLOSED when none
-   * comes in time, with the fatal error of a failed host, or with CONFIG_INVALID for a local host.
+   * comes in time, with the fatal error of a failed host, or with `signal`'s reason.
    */
   acquire(waitMs: number, signal?: AbortSignal): Promise<SshSession> {
     this.start();
-    if (this.spec.local) {
-      return Promise.reject(
-        new FwdError('CONFIG_INVALID', `${this.spec.name} is this machine: there is no SSH session to it`),
-      );
-    }
     const live = this.session;
     if (live) return Promise.resolve(live);
     if (this.#status.state === 'failed' && this.#status.lastError)
       return Promise.reject(this.#status.lastError);
-    if (this.#status.state === 'closed') {
+    if (this.#status.state === 'closed' || this.#closing) {
       return Promise.reject(new FwdError('TRANSPORT_CLOSED', `connection to ${this.spec.name} is closed`));
     }
+    if (signal?.aborted) return Promise.reject(abortError(signal, `waiting for ${this.spec.name}`));
     return new Promise<SshSession>((resolve, reject) => {
-      const waiter = {
-        resolve: (s: SshSession) => {
-          cleanup();
-          resolve(s);
-        },
-        reject: (e: FwdError) => {
-          cleanup();
-          reject(e);
-        },
+      const settle = (outcome: SshSession | FwdError): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(waiter);
+        if (outcome instanceof FwdError) reject(outcome);
+        else resolve(outcome);
       };
+      const waiter = { resolve: settle, reject: settle };
       const timer = Number.isFinite(waitMs)
         ? setTimeout(() => {
             const why = this.#status.lastError ? `: ${this.#status.lastError.message}` : '';
-            waiter.reject(
+            const state = this.#status.state;
+            settle(
               new FwdError(
                 'TRANSPORT_CLOSED',
-                `no session to ${this.spec.name} within ${waitMs} ms (${this.#status.state}${why})`,
+                `no session to ${this.spec.name} within ${waitMs} ms (${state}${why})`,
               ),
             );
           }, waitMs)
         : undefined;
-      const onAbort = (): void => waiter.reject(abortError(signal, `waiting for ${this.spec.name}`));
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
-      };
+      const onAbort = (): void => settle(abortError(signal, `waiting for ${this.spec.name}`));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.add(waiter);
     });
@@ -151,13 +136,21 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     await this.session?.probe(timeoutMs);
   }
 
+  /** Cuts a backoff wait short: after a sleep/wake, or when the caller knows the network is back. */
+  retryNow(): void {
+    this.#wake?.abort();
+  }
+
   /** Ends the session and the loop. Idempotent. */
-  async close(): Promise<void> {
-    this.#stop.abort();
-    await this.#session?.close();
-    this.#rejectWaiters(new FwdError('TRANSPORT_CLOSED', `connection to ${this.spec.name} is closed`));
-    await this.#running;
-    this.#setStatus({ state: 'closed', retryAt: undefined });
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stop.abort();
+      await this.#session?.close();
+      this.#rejectWaiters(new FwdError('TRANSPORT_CLOSED', `connection to ${this.spec.name} is closed`));
+      await this.#running;
+      this.#setStatus({ state: 'closed', retryAt: undefined });
+    })();
+    return this.#closing;
   }
 
   async #run(): Promise<void> {
@@ -165,20 +158,22 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     let attempt = 0;
     while (!stop.aborted) {
       let failure: FwdError | undefined;
+      let answered = false;
       try {
-        const session = await this.#connectOnce(stop);
+        const session = await this.#connectOnce(stop, () => {
+          answered = true;
+        });
         attempt = 0;
         this.#session = session;
-        if (this.#everUp)
-          this.#setStatus({ state: 'up', retryAt: undefined, reconnects: this.#status.reconnects + 1 });
-        else this.#setStatus({ state: 'up', retryAt: undefined });
+        const reconnects = this.#status.reconnects + (this.#everUp ? 1 : 0);
+        this.#setStatus({ state: 'up', retryAt: undefined, reconnects });
         this.#everUp = true;
         this.emit('up', session);
         for (const waiter of [...this.#waiters]) waiter.resolve(session);
         failure = await session.closed;
         this.#session = undefined;
       } catch (err) {
-        failure = err instanceof FwdError ? err : new FwdError('CONNECT_FAILED', String(err), { cause: err });
+        failure = asFwdError(err, 'CONNECT_FAILED');
       }
       if (stop.aborted) break;
       failure ??= new FwdError('TRANSPORT_CLOSED', `session to ${this.spec.name} ended`);
@@ -187,7 +182,8 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
         this.#rejectWaiters(failure);
         return;
       }
-      const delay = backoffDelay(attempt++, this.spec.reconnect ?? DEFAULT_BACKOFF);
+      // A fresh connection was answered while this attempt hung: the server is back, go now.
+      const delay = answered ? 0 : backoffDelay(attempt++, this.spec.reconnect ?? DEFAULTS.reconnect);
       this.#setStatus({
         state: this.#everUp ? 'reconnecting' : 'connecting',
         lastError: failure,
@@ -197,60 +193,62 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     }
   }
 
-  /** Cuts a backoff wait short: after a sleep/wake, or when the caller knows the network is back. */
-  retryNow(): void {
-    this.#wake?.abort();
-  }
-
   /**
    * Waits out the backoff, but polls reachability meanwhile (a bare transport connect, no SSH):
    * a server that answers again is retried at once instead of up to `maxMs` later.
    */
   async #waitBeforeRetry(delayMs: number, stop: AbortSignal): Promise<void> {
+    if (delayMs <= 0) return;
     const wake = new AbortController();
     this.#wake = wake;
-    const signal = AbortSignal.any([stop, wake.signal]);
-    const probing = delayMs > REACHABILITY_PROBE_MS ? this.#probeUntilReachable(signal, wake) : undefined;
-    await pause(delayMs, signal);
+    const onStop = (): void => wake.abort();
+    stop.addEventListener('abort', onStop, { once: true });
+    const probing = untilReachable(() => this.#transportNow(), wake.signal).then((back) => {
+      if (back) wake.abort();
+    });
+    await pause(delayMs, wake.signal);
     wake.abort();
+    stop.removeEventListener('abort', onStop);
     await probing;
-  }
-
-  async #probeUntilReachable(signal: AbortSignal, wake: AbortController): Promise<void> {
-    while (!signal.aborted) {
-      await pause(REACHABILITY_PROBE_MS, signal);
-      const transport = this.#transportNow();
-      if (signal.aborted || !transport) continue;
-      const probeSignal = AbortSignal.any([signal, AbortSignal.timeout(REACHABILITY_TIMEOUT_MS)]);
-      try {
-        const stream = await transport.connect(probeSignal);
-        // A proxy, relay or frozen host may accept TCP; only sshd's banner proves it is back.
-        const banner = await firstChunk(stream, probeSignal);
-        stream.destroy();
-        if (banner?.toString('latin1').startsWith('SSH-')) wake.abort();
-      } catch {
-        // Still unreachable; keep waiting.
-      }
-    }
   }
 
   /** The transport to use right now; undefined while the jump host has no live session. */
   #transportNow(): Transport | undefined {
     if (this.#jump) return this.#jump.session?.transportTo(this.spec.address);
-    return (
-      this.spec.transport ?? tcpTransport({ host: this.spec.address.host, port: this.spec.address.port })
-    );
+    return this.spec.transport ?? tcpTransport(this.spec.address);
   }
 
-  async #connectOnce(signal: AbortSignal): Promise<SshSession> {
-    let transport =
-      this.spec.transport ?? tcpTransport({ host: this.spec.address.host, port: this.spec.address.port });
-    if (this.#jump) {
-      const jumpSession = await this.#jump.acquire(Number.POSITIVE_INFINITY, signal);
-      transport = jumpSession.transportTo(this.spec.address);
-    }
+  /**
+   * One attempt. While it has not reached the key exchange, fresh connections are polled: if
+   * sshd answers one, this attempt is stuck on a half-alive path (a proxy that accepted during a
+   * restart, a frozen VM) and is abandoned for an immediate retry (`answered` is called).
+   */
+  async #connectOnce(stop: AbortSignal, answered: () => void): Promise<SshSession> {
+    const transport = this.#jump
+      ? (await this.#jump.acquire(Number.POSITIVE_INFINITY, stop)).transportTo(this.spec.address)
+      : (this.spec.transport ?? tcpTransport(this.spec.address));
+    const hung = new AbortController();
+    const onStop = (): void => hung.abort(stop.reason);
+    stop.addEventListener('abort', onStop, { once: true });
+    const polling = new AbortController();
+    void untilReachable(() => this.#transportNow(), polling.signal, HUNG_AFTER_MS).then((back) => {
+      if (!back || polling.signal.aborted) return;
+      answered();
+      hung.abort(
+        new FwdError(
+          'CONNECT_TIMEOUT',
+          `${this.spec.name}: this attempt hung while sshd answered a new connection`,
+        ),
+      );
+    });
     try {
-      return await connect({ ...this.spec.session, transport, signal });
+      return await connect({
+        ...this.spec.session,
+        transport,
+        signal: hung.signal,
+        // The server spoke on this attempt's stream: it is slow, not stuck; stop second-guessing it.
+        onServerSpoke: () => polling.abort(),
+      });
     } catch (err) {
       if (err instanceof FwdError && this.#jump && err.code === 'CHANNEL_REFUSED') {
         // The jump host could not reach us: say which hop, the raw message names only the channel.
@@ -261,6 +259,9 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
         );
       }
       throw err;
+    } finally {
+      polling.abort();
+      stop.removeEventListener('abort', onStop);
     }
   }
 
@@ -272,21 +273,4 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     this.#status = { ...this.#status, ...change };
     this.emit('status', this.#status);
   }
-}
-
-function firstChunk(stream: Duplex, signal: AbortSignal): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const done = (chunk?: Buffer): void => {
-      stream.off('data', done);
-      stream.off('end', onEnd);
-      stream.off('error', onEnd);
-      signal.removeEventListener('abort', onEnd);
-      resolve(chunk);
-    };
-    const onEnd = (): void => done(undefined);
-    stream.on('data', done);
-    stream.once('end', onEnd);
-    stream.once('error', onEnd);
-    signal.addEventListener('abort', onEnd, { once: true });
-  });
 }

@@ -1,11 +1,22 @@
+export { abortable } from './abortable.js';
 export type { AuthOptions, KeyboardInteractiveRequest, PrivateKeySource } from './auth.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export { nativeCryptoAvailable } from './binding.js';
 export { type ConnectOptions, connect } from './connect.js';
+export { type Deadline, deadline } from './deadline.js';
+export { DEFAULTS } from './defaults.js';
 export type { BindAddress, ChannelOpener, ForwardTarget, SocketPath, TcpAddress } from './endpoints.js';
-export { formatEndpoint, isSocketPath } from './endpoints.js';
-export { fromSocketError } from './error-translation.js';
-export { ERROR_CODES, FwdError, type FwdErrorCode, isFwdError } from './errors.js';
+export {
+  formatEndpoint,
+  isSocketPath,
+  isWildcardHost,
+  parseHostPort,
+  parseListenAddress,
+  withDefaultHost,
+} from './endpoints.js';
+export { fromBindError, fromSocketError } from './error-translation.js';
+export { abortError, asFwdError, ERROR_CODES, FwdError, type FwdErrorCode, isFwdError } from './errors.js';
+export { type LocalListenSpec, listenForward } from './forward-listener.js';
 export {
   HostConnection,
   type HostConnectionEvents,
@@ -45,11 +56,12 @@ export {
 } from './supervisor.js';
 export { type TcpTransportOptions, tcpTransport } from './tcp-transport.js';
 export type { Transport } from './transport.js';
-export type { GateContext, GateOpen, TunnelEnd, TunnelGate } from './tunnel-gate.js';
+export type { GateContext, GateOpen, TunnelEnd, TunnelGate, TunnelNotice } from './tunnel-gate.js';
+export type { TunnelEvents, TunnelSpec } from './tunnel-runtime.js';
 export type {
   ForwardSpec,
   ForwardStatus,
-  TunnelSpec,
+  TunnelFacts,
   TunnelState,
   TunnelStatus,
-} from './tunnel-runtime.js';
+} from './tunnel-status.js';

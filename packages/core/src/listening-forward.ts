@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import { type AddressInfo, createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ConnectionSet, SOCKET_HIGH_WATER_MARK } from './connection-set.js';
@@ -13,7 +13,7 @@ import {
   type TcpAddress,
 } from './endpoints.js';
 import { fromBindError } from './error-translation.js';
-import { abortError, FwdError } from './errors.js';
+import { abortError, asFwdError, FwdError } from './errors.js';
 import type { ByteCounters } from './pipe.js';
 
 /** Live figures of one forward, read by status tables and metrics. */
@@ -51,6 +51,12 @@ export interface Negotiator {
 
 export interface ListenOptions {
   bind: BindAddress;
+  /**
+   * Called for each new connection before anything is read from it: resolves when it may
+   * proceed, rejects (a FwdError) to refuse it. A tunnel holds early connections here until it
+   * is ready. `signal` aborts when the forward closes.
+   */
+  admit?: (socket: Socket, signal: AbortSignal) => Promise<void>;
   /** Mode of a unix-socket listener; private to the user by default. */
   socketMode?: number;
   backlog?: number;
@@ -74,6 +80,8 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
   readonly #negotiator: Negotiator;
   readonly #connections: ConnectionSet = new ConnectionSet(this);
   readonly #pending = new Set<Socket>();
+  readonly #closed = new AbortController();
+  #admit: ListenOptions['admit'];
   #address: TcpAddress | SocketPath | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
@@ -102,6 +110,7 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
       highWaterMark: SOCKET_HIGH_WATER_MARK,
     });
     const forward = new ListeningForward(server, opener, negotiator);
+    forward.#admit = options.admit;
     server.on('connection', (socket) => forward.#accept(socket));
     await bind(server, options);
     const addr = server.address();
@@ -125,6 +134,7 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
   /** Stop accepting, end every channel, close every client socket. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#closed.abort();
       const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       for (const socket of this.#pending) socket.destroy();
       await Promise.all([stopped, this.#connections.abortAll()]);
@@ -149,19 +159,14 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
     let channel: Duplex | undefined;
     let target: ForwardTarget | undefined;
     try {
+      if (this.#admit) await this.#admit(socket, this.#closed.signal);
+      if (socket.destroyed) return;
       target = await this.#negotiator.target(socket);
       if (target === undefined || socket.destroyed) return void socket.destroy();
       const origin = { host: socket.remoteAddress ?? '127.0.0.1', port: socket.remotePort ?? 0 };
       channel = await this.#opener(target, origin);
     } catch (err) {
-      const error =
-        err instanceof FwdError
-          ? err
-          : new FwdError(
-              'CHANNEL_REFUSED',
-              `cannot open ${formatEndpoint(target ?? { path: '?' })}: ${String(err)}`,
-              { cause: err },
-            );
+      const error = asFwdError(err, 'CHANNEL_REFUSED');
       this.#negotiator.failed?.(socket, error);
       // A reset tells the client the truth (refused), where a clean FIN would look like an empty reply.
       if (!socket.destroyed) socket.resetAndDestroy();
@@ -192,13 +197,9 @@ async function bind(server: Server, options: ListenOptions): Promise<void> {
   try {
     await listenOnce(server, where, options.backlog ?? DEFAULT_BACKLOG, options.socketMode);
   } catch (err) {
-    // A unix socket file left by a dead process: remove it if nobody answers on it.
-    if (
-      isSocketPath(where) &&
-      (err as NodeJS.ErrnoException).code === 'EADDRINUSE' &&
-      (await isStale(where.path))
-    ) {
-      await unlink(where.path);
+    if (isSocketPath(where) && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      // A socket file left by a dead process goes; anything else at that path is the user's.
+      if (!(await removeIfStaleSocket(where.path))) throw pathInUse(where.path, err);
       try {
         return await listenOnce(server, where, options.backlog ?? DEFAULT_BACKLOG, options.socketMode);
       } catch (again) {
@@ -207,6 +208,22 @@ async function bind(server: Server, options: ListenOptions): Promise<void> {
     }
     throw fromBindError(err, formatEndpoint(where));
   }
+}
+
+/** Removes `path` only if it is a unix socket nobody answers on; true if it did. */
+async function removeIfStaleSocket(path: string): Promise<boolean> {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info?.isSocket() || !(await isStale(path))) return false;
+  await unlink(path);
+  return true;
+}
+
+function pathInUse(path: string, cause: unknown): FwdError {
+  return new FwdError(
+    'BIND_IN_USE',
+    `${path} is already in use: another program listens there, or it is not a socket (a file, directory or link fwd will not remove); pick another path`,
+    { cause },
+  );
 }
 
 function listenOnce(

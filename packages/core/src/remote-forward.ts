@@ -10,7 +10,7 @@ import {
   type TcpAddress,
 } from './endpoints.js';
 import { fromSocketError } from './error-translation.js';
-import { FwdError } from './errors.js';
+import type { FwdError } from './errors.js';
 import type { ForwardEvents, ForwardStats } from './listening-forward.js';
 
 /** What the server listens on for a remote (`-R`) forward, as granted. */
@@ -112,14 +112,4 @@ export class RemoteForward extends EventEmitter<ForwardEvents> implements AsyncD
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-export function describeRemoteRefusal(binding: RemoteBinding, where: string, cause: unknown): FwdError {
-  const what = formatEndpoint(binding);
-  return new FwdError(
-    'REMOTE_BIND_REFUSED',
-    `${where} refused to listen on ${what}: the port may be in use on the server, or the server forbids ` +
-      'remote forwarding (AllowTcpForwarding / AllowStreamLocalForwarding, GatewayPorts for non-loopback addresses)',
-    { cause },
-  );
 }

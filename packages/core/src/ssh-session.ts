@@ -1,20 +1,21 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, TcpConnectionDetails, UNIXConnectionDetails } from 'ssh2';
+import { DEFAULTS } from './defaults.js';
 import {
   type BindAddress,
   type ForwardTarget,
   formatEndpoint,
   isSocketPath,
-  type SocketPath,
   type TcpAddress,
 } from './endpoints.js';
-import { fromChannelOpenError, fromSshError } from './error-translation.js';
+import { describeRemoteRefusal, fromChannelOpenError, fromSshError } from './error-translation.js';
 import { abortError, FwdError } from './errors.js';
-import { ListeningForward } from './listening-forward.js';
-import { describeRemoteRefusal, type RemoteBinding, RemoteForward } from './remote-forward.js';
+import { listenForward } from './forward-listener.js';
+import type { ListeningForward } from './listening-forward.js';
+import { PendingOpens } from './pending-opens.js';
+import { type RemoteBinding, RemoteForward } from './remote-forward.js';
 import { type CommandResult, type RunCommandOptions, runCommand } from './run-command.js';
-import { socksNegotiator } from './socks-negotiator.js';
 import type { Transport } from './transport.js';
 
 export interface LocalForwardOptions {
@@ -33,7 +34,8 @@ export interface RemoteForwardOptions {
 }
 
 export interface DynamicForwardOptions {
-  bind: { host?: string; port: number } | SocketPath;
+  /** Default host 127.0.0.1. */
+  bind: BindAddress;
   signal?: AbortSignal;
 }
 
@@ -59,6 +61,7 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
   readonly #owned = new Set<{ close(): Promise<void> }>();
   readonly #remoteTcp = new Map<string, RemoteForward>();
   readonly #remoteUnix = new Map<string, RemoteForward>();
+  readonly #opens = new PendingOpens(DEFAULTS.channelOpenTimeoutMs);
   #closeReason: FwdError | undefined;
   #ended = false;
   #closing: Promise<void> | undefined;
@@ -104,43 +107,64 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
 
   /**
    * Opens a channel to `target` as seen from the server: direct-tcpip for TCP,
-   * direct-streamlocal for a unix socket. Rejects with CHANNEL_REFUSED or TRANSPORT_CLOSED.
+   * direct-streamlocal for a unix socket. Rejects with CHANNEL_REFUSED, TRANSPORT_CLOSED,
+   * CHANNEL_OPEN_TIMEOUT (no answer within DEFAULTS.channelOpenTimeoutMs) or when `signal` aborts.
    */
-  openChannel(target: ForwardTarget, origin: TcpAddress = { host: '127.0.0.1', port: 0 }): Promise<Duplex> {
+  openChannel(
+    target: ForwardTarget,
+    origin: TcpAddress = { host: DEFAULTS.bindHost, port: 0 },
+    signal?: AbortSignal,
+  ): Promise<Duplex> {
     return new Promise<Duplex>((resolve, reject) => {
       if (!this.alive) {
         return reject(new FwdError('TRANSPORT_CLOSED', `session to ${this.where} is closed`));
       }
+      const what = formatEndpoint(target);
+      // ssh2 cannot withdraw an open request: a late confirmation is closed at once instead.
+      let settled = false;
+      const onAbort = (): void => settle(abortError(signal, `open ${what}`));
+      const untrack = this.#opens.add(() =>
+        settle(new FwdError('CHANNEL_OPEN_TIMEOUT', `${this.where} did not answer opening ${what}`)),
+      );
+      const settle = (result: Error | Duplex): void => {
+        if (settled) return;
+        settled = true;
+        untrack();
+        signal?.removeEventListener('abort', onAbort);
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       const done = (err: Error | undefined, channel: ClientChannel): void => {
-        if (err) reject(fromChannelOpenError(err, formatEndpoint(target), this.where));
-        else resolve(channel);
+        if (settled) return void channel?.close();
+        settle(err ? fromChannelOpenError(err, what, this.where) : channel);
       };
       try {
         if (isSocketPath(target)) this.#client.openssh_forwardOutStreamLocal(target.path, done);
         else this.#client.forwardOut(origin.host, origin.port, target.host, target.port, done);
       } catch (err) {
-        reject(fromChannelOpenError(err, formatEndpoint(target), this.where));
+        settle(fromChannelOpenError(err, what, this.where));
       }
     });
   }
 
   /** `-L`: listen here, carry each connection to `target` on the far side. */
   async forwardLocal(options: LocalForwardOptions): Promise<ListeningForward> {
-    const target = options.target;
-    const forward = await ListeningForward.listen(
-      (t, origin) => this.openChannel(t, origin),
-      { target: async () => target },
-      withDefaultHost(options),
+    const forward = await listenForward(
+      { kind: 'local', bind: options.bind, target: options.target },
+      (t, origin, signal) => this.openChannel(t, origin, signal),
+      options.signal ? { signal: options.signal } : {},
     );
     return this.#own(forward);
   }
 
   /** `-D`: a SOCKS5/4a proxy here; every CONNECT becomes a channel from the server. */
   async forwardDynamic(options: DynamicForwardOptions): Promise<ListeningForward> {
-    const forward = await ListeningForward.listen(
-      (t, origin) => this.openChannel(t, origin),
-      socksNegotiator(),
-      withDefaultHost(options),
+    const forward = await listenForward(
+      { kind: 'dynamic', bind: options.bind },
+      (t, origin, signal) => this.openChannel(t, origin, signal),
+      options.signal ? { signal: options.signal } : {},
     );
     return this.#own(forward);
   }
@@ -277,13 +301,4 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
       }
     });
   }
-}
-
-function withDefaultHost<T extends { bind: BindAddress; signal?: AbortSignal }>(
-  options: T,
-): { bind: BindAddress; signal?: AbortSignal } {
-  const bind = isSocketPath(options.bind)
-    ? options.bind
-    : { host: options.bind.host ?? '127.0.0.1', port: options.bind.port };
-  return options.signal ? { bind, signal: options.signal } : { bind };
 }

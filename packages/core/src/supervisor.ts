@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { FwdError } from './errors.js';
 import { HostConnection, type HostSpec, type HostStatus } from './host-connection.js';
-import { TunnelRuntime, type TunnelSpec, type TunnelStatus } from './tunnel-runtime.js';
+import { SleepWatch } from './sleep-watch.js';
+import type { TunnelNotice } from './tunnel-gate.js';
+import { TunnelRuntime, type TunnelSpec } from './tunnel-runtime.js';
+import type { TunnelStatus } from './tunnel-status.js';
 
 export interface SupervisorSpec {
   hosts: readonly HostSpec[];
@@ -11,8 +14,6 @@ export interface SupervisorSpec {
 export interface SupervisorOptions {
   /** Aborting stops everything, like close(). */
   signal?: AbortSignal;
-  /** How long a new connection waits for a lost session to come back before it is closed. Default 10 s. */
-  outageWaitMs?: number;
   /** Period of `stats` events; 0 turns them off. Default 0. */
   statsIntervalMs?: number;
   /** An event-loop gap longer than this (laptop sleep, VM pause) triggers an immediate probe. Default 5 s. */
@@ -20,17 +21,17 @@ export interface SupervisorOptions {
 }
 
 export interface SupervisorEvents {
-  /** A tunnel's state, error or addresses changed. */
+  /** A tunnel's state, error, addresses or facts changed. */
   tunnel: [TunnelStatus];
   /** A host's connection changed state. */
   host: [HostStatus];
+  /** Something to tell the user once: a gate's warning, connections closed while waiting. */
+  notice: [TunnelNotice];
   /** Periodic figures for every tunnel (see `statsIntervalMs`). */
   stats: [TunnelStatus[]];
   /** Every tunnel's first attempt has ended (up, failed, or retrying with an error to show). */
   settled: [TunnelStatus[]];
 }
-
-const PROBE_TIMEOUT_MS = 5_000;
 
 /**
  * Runs a set of tunnels over one SSH connection per host, reconnecting forever (except on
@@ -42,9 +43,11 @@ const PROBE_TIMEOUT_MS = 5_000;
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> implements AsyncDisposable {
   readonly closed: Promise<void>;
+  #specs = new Map<string, HostSpec>();
   readonly #hosts = new Map<string, HostConnection>();
-  readonly #tunnels: TunnelRuntime[] = [];
+  #tunnels: TunnelRuntime[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #sleep: SleepWatch;
   #resolveClosed!: () => void;
   #closing: Promise<void> | undefined;
   #settled = false;
@@ -55,38 +58,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements AsyncD
     this.closed = new Promise<void>((resolve) => {
       this.#resolveClosed = resolve;
     });
-    const specs = new Map(spec.hosts.map((h) => [h.name, h]));
-    const hostFor = (name: string, trail: string[]): HostConnection => {
-      const existing = this.#hosts.get(name);
-      if (existing) return existing;
-      const hostSpec = specs.get(name);
-      if (!hostSpec) throw new FwdError('CONFIG_INVALID', `no host named "${name}"`);
-      if (trail.includes(name))
-        throw new FwdError('CONFIG_INVALID', `jump cycle: ${[...trail, name].join(' → ')}`);
-      const jump = hostSpec.via === undefined ? undefined : hostFor(hostSpec.via, [...trail, name]);
-      const connection = new HostConnection(hostSpec, jump);
-      connection.on('status', (status) => this.emit('host', status));
-      this.#hosts.set(name, connection);
-      return connection;
-    };
-    for (const tunnelSpec of spec.tunnels) {
-      const tunnel = new TunnelRuntime(
-        tunnelSpec,
-        hostFor(tunnelSpec.host, []),
-        options.outageWaitMs ?? 10_000,
-      );
-      tunnel.on('status', (status) => {
-        this.emit('tunnel', status);
-        this.#checkSettled();
-      });
-      this.#tunnels.push(tunnel);
-    }
+    this.#specs = new Map(spec.hosts.map((h) => [h.name, h]));
+    this.#tunnels = spec.tunnels.map((t) => this.#tunnel(t));
     if (options.statsIntervalMs) {
       const timer = setInterval(() => this.emit('stats', this.snapshot()), options.statsIntervalMs);
       timer.unref();
       this.#timers.push(timer);
     }
-    this.#watchForSleep(options.sleepGapMs ?? 5_000);
+    // Timers stall while a laptop sleeps: sessions may be dead without knowing it.
+    this.#sleep = new SleepWatch(options.sleepGapMs ?? 5_000, () => {
+      for (const host of this.#hosts.values()) {
+        void host.probe(PROBE_TIMEOUT_MS);
+        host.retryNow();
+      }
+    });
   }
 
   /** @internal */
@@ -110,10 +95,52 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements AsyncD
     return new Promise((resolve) => this.once('settled', resolve));
   }
 
+  /**
+   * Runs `spec` from now on, touching only what changed: tunnels new in it start, tunnels no
+   * longer in it stop, and what `restart` names stops and starts anew — tunnels by name, and
+   * hosts (a new connection with the new spec; every tunnel over it, directly or through a jump
+   * chain, restarts too). Everything else, open connections included, goes on untouched. Hosts no
+   * tunnel uses any more are closed. Resolves once new listeners are bound.
+   */
+  async apply(
+    spec: SupervisorSpec,
+    restart: { tunnels?: ReadonlySet<string>; hosts?: ReadonlySet<string> } = {},
+  ): Promise<void> {
+    if (this.#closing) throw new FwdError('ABORTED', 'the supervisor is closed');
+    this.#specs = new Map(spec.hosts.map((h) => [h.name, h]));
+    const hosts = new Set(restart.hosts ?? []);
+    const dependsOnRestarted = (name: string | undefined): boolean =>
+      name !== undefined && (hosts.has(name) || dependsOnRestarted(this.#hosts.get(name)?.spec.via));
+    const wanted = new Set(spec.tunnels.map((t) => t.name));
+    const keep = new Map(
+      this.#tunnels
+        .filter(
+          (t) =>
+            wanted.has(t.spec.name) && !restart.tunnels?.has(t.spec.name) && !dependsOnRestarted(t.spec.host),
+        )
+        .map((t) => [t.spec.name, t]),
+    );
+    await Promise.all(this.#tunnels.filter((t) => !keep.has(t.spec.name)).map((t) => t.close()));
+    const stale = [...this.#hosts].filter(([name]) => dependsOnRestarted(name));
+    for (const [name] of stale) this.#hosts.delete(name);
+    await Promise.all(stale.map(([, host]) => host.close()));
+    const started: TunnelRuntime[] = [];
+    this.#tunnels = spec.tunnels.map((t) => {
+      const running = keep.get(t.name);
+      if (running) return running;
+      const tunnel = this.#tunnel(t);
+      started.push(tunnel);
+      return tunnel;
+    });
+    await Promise.all(started.map((t) => t.start()));
+    await this.#closeUnusedHosts();
+  }
+
   /** Stop accepting, end channels, end sessions. Idempotent; resolves when all is closed. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       for (const timer of this.#timers) clearInterval(timer);
+      this.#sleep.close();
       await Promise.all(this.#tunnels.map((t) => t.close()));
       await Promise.all([...this.#hosts.values()].map((h) => h.close()));
       this.#resolveClosed();
@@ -125,6 +152,46 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements AsyncD
     await this.close();
   }
 
+  #tunnel(spec: TunnelSpec): TunnelRuntime {
+    // A gated tunnel may run without a host session of its own (its gate brings the route).
+    const host = this.#specs.has(spec.host) || !spec.gate ? this.#hostFor(spec.host, []) : undefined;
+    const tunnel = new TunnelRuntime(spec, host);
+    tunnel.on('status', (status) => {
+      this.emit('tunnel', status);
+      this.#checkSettled();
+    });
+    tunnel.on('notice', (notice) => this.emit('notice', notice));
+    return tunnel;
+  }
+
+  #hostFor(name: string, trail: readonly string[]): HostConnection {
+    const existing = this.#hosts.get(name);
+    if (existing) return existing;
+    const spec = this.#specs.get(name);
+    if (!spec) throw new FwdError('CONFIG_INVALID', `no host named "${name}"`);
+    if (trail.includes(name))
+      throw new FwdError('CONFIG_INVALID', `jump cycle: ${[...trail, name].join(' → ')}`);
+    const jump = spec.via === undefined ? undefined : this.#hostFor(spec.via, [...trail, name]);
+    const connection = new HostConnection(spec, jump);
+    connection.on('status', (status) => this.emit('host', status));
+    this.#hosts.set(name, connection);
+    return connection;
+  }
+
+  /** Closes host connections that no tunnel (nor any jump chain of one) uses any more. */
+  async #closeUnusedHosts(): Promise<void> {
+    const used = new Set<string>();
+    const mark = (name: string | undefined): void => {
+      if (name === undefined || used.has(name) || !this.#hosts.has(name)) return;
+      used.add(name);
+      mark(this.#specs.get(name)?.via);
+    };
+    for (const t of this.#tunnels) mark(t.spec.host);
+    const unused = [...this.#hosts].filter(([name]) => !used.has(name));
+    for (const [name] of unused) this.#hosts.delete(name);
+    await Promise.all(unused.map(([, host]) => host.close()));
+  }
+
   #checkSettled(): void {
     if (this.#settled) return;
     const snapshot = this.snapshot();
@@ -133,25 +200,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements AsyncD
     this.#settled = true;
     this.emit('settled', snapshot);
   }
-
-  /** Timers stall while a laptop sleeps: a late tick means sessions may be dead without knowing it. */
-  #watchForSleep(gapMs: number): void {
-    const tickMs = 1_000;
-    let last = Date.now();
-    const timer = setInterval(() => {
-      const now = Date.now();
-      if (now - last > tickMs + gapMs) {
-        for (const host of this.#hosts.values()) {
-          void host.probe(PROBE_TIMEOUT_MS);
-          host.retryNow();
-        }
-      }
-      last = now;
-    }, tickMs);
-    timer.unref();
-    this.#timers.push(timer);
-  }
 }
+
+const PROBE_TIMEOUT_MS = 5_000;
 
 /**
  * Opens every tunnel of `spec`: listeners are bound when this resolves (a taken port fails
@@ -168,7 +219,9 @@ export async function openTunnels(
       await supervisor.close();
       return supervisor;
     }
-    signal.addEventListener('abort', () => void supervisor.close(), { once: true });
+    const onAbort = (): void => void supervisor.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void supervisor.closed.then(() => signal.removeEventListener('abort', onAbort));
   }
   await supervisor.start();
   return supervisor;

@@ -16,6 +16,11 @@ export interface Transport {
    * checked against this, never against a relay or jump host in between.
    */
   readonly endpoint?: { readonly host: string; readonly port: number };
+  /**
+   * False when a bare connect is not cheap or harmless (a ProxyCommand may prompt, start a cloud
+   * session...): fwd then never connects just to see whether the server answers again. Default true.
+   */
+  readonly probe?: boolean;
   /** Resolves with a connected stream, or rejects with a FwdError (ABORTED when `signal` fires). */
   connect(signal: AbortSignal): Promise<Duplex>;
 }

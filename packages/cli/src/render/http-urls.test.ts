@@ -1,5 +1,6 @@
 import type { TunnelStatus } from '@fwd/core';
 import { describe, expect, it } from 'vitest';
+import { tunnelStatus } from '../../../../test/support/tunnel-status.js';
 import { type ForwardFlag, type ParsedForward, type Plan, parseForward } from '../config/index.js';
 import { httpUrls, openUrl, urlOf } from './http-urls.js';
 
@@ -9,22 +10,8 @@ const forward = (flag: ForwardFlag, spec: string): ParsedForward => {
   return parsed.value;
 };
 
-const status = (name: string, listens: string[]): TunnelStatus => ({
-  name,
-  host: 'cluster',
-  state: 'up',
-  detail: undefined,
-  forwards: listens.map((listen) => ({ kind: 'local', listen, target: 'x' })),
-  lastError: undefined,
-  ended: undefined,
-  since: 0,
-  reconnects: 0,
-  connectionsOpen: 0,
-  connectionsTotal: 0,
-  connectionErrors: 0,
-  bytesToRemote: 0,
-  bytesFromRemote: 0,
-});
+const status = (name: string, listens: string[]): TunnelStatus =>
+  tunnelStatus({ name, forwards: listens.map((listen) => ({ kind: 'local', listen, target: 'x' })) });
 
 describe('openUrl', () => {
   it('turns a listen address into the URL to open on this machine', () => {

@@ -12,6 +12,7 @@ export function ndjsonRenderer(out: NodeJS.WritableStream, now: () => Date = () 
     state: s.state,
     forwards: s.forwards,
     ...(s.detail ? { detail: s.detail } : {}),
+    ...(s.connectionsWaiting > 0 ? { connectionsWaiting: s.connectionsWaiting } : {}),
     ...(s.lastError ? { error: s.lastError } : {}),
     ...(s.ended ? { ended: s.ended } : {}),
   });
@@ -36,6 +37,8 @@ export function ndjsonRenderer(out: NodeJS.WritableStream, now: () => Date = () 
         ...(h.retryAt ? { retryAt: new Date(h.retryAt).toISOString() } : {}),
       }),
     stats: (all) => write({ event: 'stats', tunnels: all.map(counters) }),
+    notice: (n) =>
+      write({ event: 'notice', ...n.facts, tunnel: n.tunnel, level: n.level, message: n.message }),
     note: (level, message) => write({ event: 'log', level, message }),
     suspend: () => undefined,
     resume: () => undefined,

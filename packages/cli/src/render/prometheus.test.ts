@@ -1,24 +1,19 @@
 import type { HostStatus, TunnelStatus } from '@fwd/core';
 import { describe, expect, it } from 'vitest';
+import { tunnelStatus } from '../../../../test/support/tunnel-status.js';
 import { prometheusText } from './prometheus.js';
 
-const tunnel = (over: Partial<TunnelStatus>): TunnelStatus => ({
-  name: 'nb',
-  host: 'cluster',
-  state: 'up',
-  detail: undefined,
-  forwards: [],
-  lastError: undefined,
-  ended: undefined,
-  since: 0,
-  reconnects: 0,
-  connectionsOpen: 1,
-  connectionsTotal: 7,
-  connectionErrors: 2,
-  bytesToRemote: 100,
-  bytesFromRemote: 200,
-  ...over,
-});
+const tunnel = (over: Partial<TunnelStatus>): TunnelStatus =>
+  tunnelStatus({
+    name: 'nb',
+    forwards: [],
+    connectionsOpen: 1,
+    connectionsTotal: 7,
+    connectionErrors: 2,
+    bytesToRemote: 100,
+    bytesFromRemote: 200,
+    ...over,
+  });
 
 describe('prometheusText', () => {
   it('exposes state one-hot, counters, last error and host reconnects', () => {

@@ -1,26 +1,18 @@
 import { PassThrough } from 'node:stream';
 import type { TunnelStatus } from '@fwd/core';
 import { describe, expect, it } from 'vitest';
+import { tunnelStatus } from '../../../../test/support/tunnel-status.js';
 import { ndjsonRenderer } from './ndjson.js';
 import { tableRenderer } from './table.js';
 
-const status = (over: Partial<TunnelStatus> = {}): TunnelStatus => ({
-  name: 'notebook',
-  host: 'cluster',
-  state: 'up',
-  forwards: [{ kind: 'local', listen: '127.0.0.1:8888', target: 'localhost:8888' }],
-  lastError: undefined,
-  detail: undefined,
-  ended: undefined,
-  since: 0,
-  reconnects: 0,
-  connectionsOpen: 2,
-  connectionsTotal: 5,
-  connectionErrors: 0,
-  bytesToRemote: 2048,
-  bytesFromRemote: 1_048_576,
-  ...over,
-});
+const status = (over: Partial<TunnelStatus> = {}): TunnelStatus =>
+  tunnelStatus({
+    connectionsOpen: 2,
+    connectionsTotal: 5,
+    bytesToRemote: 2048,
+    bytesFromRemote: 1_048_576,
+    ...over,
+  });
 
 const stripAnsi = (text: string): string =>
   text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]|\\r`, 'g'), '');

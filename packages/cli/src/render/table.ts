@@ -78,7 +78,7 @@ export function tableLines(
         f.listen,
         f.kind === 'remote' ? '←' : '→',
         f.target,
-        first ? String(t.connectionsOpen) : '',
+        first ? connections(t) : '',
         first ? formatBytes(t.bytesToRemote) : '',
         first ? formatBytes(t.bytesFromRemote) : '',
         detail,
@@ -99,6 +99,13 @@ export function tableLines(
     }
     return line;
   });
+}
+
+/** Open connections, and those held until the tunnel is ready: "0 (+3 held)". */
+function connections(t: TunnelStatus): string {
+  return t.connectionsWaiting > 0
+    ? `${t.connectionsOpen} (+${t.connectionsWaiting} held)`
+    : String(t.connectionsOpen);
 }
 
 /**
@@ -159,6 +166,9 @@ export function tableRenderer(out: NodeJS.WritableStream, options: TableOptions)
     stats(all) {
       for (const s of all) tunnels.set(s.name, s);
       schedule();
+    },
+    notice(n) {
+      this.note(n.level, `${n.tunnel}: ${n.message}`);
     },
     note(level, message) {
       const mark =

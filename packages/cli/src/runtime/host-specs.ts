@@ -24,7 +24,7 @@ export interface SpecContext {
 /**
  * Turns a resolved plan into what the core supervisor runs: one HostSpec per SSH server (jump
  * hops included, shared when two chains start alike) and one TunnelSpec per tunnel. A
- * `local: true` host becomes a HostSpec with `local` (no session); its session settings are
+ * `local: true` host is this machine: no HostSpec (no session to keep); its session settings are
  * still built, for the SSH sessions into compute nodes that its Slurm tunnels open.
  */
 export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Promise<SupervisorSpec> {
@@ -45,9 +45,8 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
       if (!hosts.has(name)) hosts.set(name, await hostSpec(name, hop, host, via, i === 0, ctx, keyCache));
       via = name;
     }
-    const spec = hosts.get(host.name);
-    if (host.local && spec) spec.local = true;
   }
+  const local = new Set(plan.hosts.filter((h) => h.local).map((h) => h.name));
   const slurm = new SlurmTunnels();
   const slurmHost = (name: string): SlurmHost => {
     const planned = plan.hosts.find((h) => h.name === name);
@@ -79,7 +78,7 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
       slurmHost(t.host),
     ),
   }));
-  return { hosts: [...hosts.values()], tunnels };
+  return { hosts: [...hosts.values()].filter((h) => !local.has(h.name)), tunnels };
 }
 
 async function hostSpec(

@@ -107,6 +107,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     }
     supervisor.on('tunnel', (s) => renderer.tunnel(decorate(s)));
     supervisor.on('host', (h) => renderer.host(h));
+    supervisor.on('notice', (n) => renderer.notice(n));
     supervisor.on('stats', (all) => renderer.stats(all.map(decorate)));
     for (const status of supervisor.snapshot()) renderer.tunnel(decorate(status));
     if (background) {

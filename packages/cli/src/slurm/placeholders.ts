@@ -27,3 +27,8 @@ export function fillForward(forward: ForwardSpec, values: PlaceholderValues): Fo
       : { host: fillText(forward.target.host, values), port: forward.target.port };
   return { kind: forward.kind, bind, target };
 }
+
+/** True when a forward's listen address still waits for the job (`/tmp/{job}.sock`). */
+export function hasPlaceholder(forward: ForwardSpec): boolean {
+  return 'path' in forward.bind && /\{(node|job|user)\}/.test(forward.bind.path);
+}

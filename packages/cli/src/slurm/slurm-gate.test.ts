@@ -130,6 +130,7 @@ function setup(
       progress.push(line);
       for (const w of [...waiters]) if (w.match(line)) w.resolve();
     },
+    notice: () => undefined,
     listening: async () => listening,
   };
   /** Resolves once a progress line equal to `line` (past or future) was shown. */

@@ -5,7 +5,7 @@ import { type ForwardSpec, FwdError } from '@fwd/core';
 import type { PlanTunnel } from '../config/index.js';
 import { localShell } from './local-shell.js';
 import { type NodeAccess, NodeConnections } from './node-connections.js';
-import { fillForward } from './placeholders.js';
+import { fillForward, hasPlaceholder } from './placeholders.js';
 import type { RemoteShell } from './slurm-commands.js';
 import type { TunnelGate } from './slurm-gate.js';
 import { SlurmGate } from './slurm-gate.js';
@@ -64,7 +64,10 @@ export class SlurmTunnels {
       ...(nodes ? { nodes } : {}),
       ...(host.local && this.#localShell ? { shell: this.#localShell } : {}),
     });
-    return { forwards: [...forwards], gate };
+    // Listeners whose address is already known are bound now: connections made while the job
+    // is pending are held there until it runs (see TunnelSpec.forwards).
+    const early = forwards.map((f) => fillForward(f, { user: host.user })).filter((f) => !hasPlaceholder(f));
+    return { forwards: early, gate };
   }
 
   async #readScript(path: string): Promise<string> {
