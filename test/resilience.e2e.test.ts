@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
+import { DEFAULTS } from '@fwd/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { answersSsh, docker, freePort, openFds, rssBytes } from './support/faults.js';
@@ -43,7 +44,7 @@ function nextEvent(fwd: FwdProcess, from: number, predicate: (e: FwdEvent) => bo
 }
 
 describe.skipIf(skipWithoutDocker)('resilience (fault injection against real containers)', () => {
-  it('survives an sshd restart: the port stays bound, waiting connections proceed, back ≤2 s after sshd answers', async () => {
+  it('survives an sshd restart: the port stays bound, waiting connections proceed, back within one handshake after sshd answers', async () => {
     const { fwd, id, port } = await rig(
       '  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n  sink: { host: login, local: "0:127.0.0.1:7002" }\n',
     );
@@ -79,7 +80,9 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     const answeredAt = Date.now();
     await nextEvent(fwd, afterStop, tunnel('echo-svc', 'up'), 10_000);
     const backAfter = Date.now() - answeredAt;
-    expect(backAfter).toBeLessThanOrEqual(2_000);
+    // Not the 30 s backoff: a probe (every 500 ms) sees sshd, and one handshake (bounded by
+    // ConnectTimeout) follows. Measured 29-243 ms on a quiet machine.
+    expect(backAfter).toBeLessThan(DEFAULTS.connectTimeoutMs + 500);
 
     early.end();
     expect((await earlyReply).toString()).toBe('sent during the outage');
@@ -156,15 +159,18 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     expect(failed.error).toMatchObject({ code: 'HOST_KEY_CHANGED' });
     expect((failed.error as { message: string }).message).toContain(home.knownHostsFile);
     expect(await fwd.exited).toBe(1);
-    // One key exchange, refused; no further attempts (a reachability probe may add one banner read).
     const hostEvents = fwd.events.filter(
       (e) => e.event === 'host' && (e.error as { code?: string } | undefined)?.code === 'HOST_KEY_CHANGED',
     );
     expect(hostEvents.filter((e) => e.state === 'failed')).toHaveLength(1);
     expect(hostEvents.filter((e) => e.state === 'connecting' || e.state === 'reconnecting')).toHaveLength(0);
 
+    // One key exchange, refused: every other connection is a reachability probe that read the
+    // banner and left (sshd logs those as kex_exchange_identification).
     const log = await impostor.sshdLog();
-    expect(log.match(/Connection from/g)?.length ?? 0).toBeLessThanOrEqual(2);
+    const connections = log.match(/Connection from/g)?.length ?? 0;
+    const probes = log.match(/kex_exchange_identification/g)?.length ?? 0;
+    expect(connections - probes).toBe(1);
     expect(log).not.toMatch(/Accepted|Failed|Postponed/);
   });
 

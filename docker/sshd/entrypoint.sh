@@ -8,10 +8,11 @@ if [ -n "${AUTHORIZED_KEYS:-}" ]; then
 fi
 [ -f /home/alice/.ssh/authorized_keys ] && chown alice:alice /home/alice/.ssh/authorized_keys && chmod 600 /home/alice/.ssh/authorized_keys
 # Targets listen on loopback only: reachable through SSH forwarding, never from the host.
+# They start before sshd (and are waited for): once sshd answers, a restarted container is whole.
+rm -f /tmp/fwd-target.log
 su alice -s /bin/sh -c 'nohup /usr/local/bin/fwd-target all >/tmp/fwd-target.log 2>&1 &'
+for _ in $(seq 1 200); do grep -q 'echo.sock' /tmp/fwd-target.log 2>/dev/null && break; sleep 0.05; done
 /usr/sbin/sshd -E /var/log/sshd.log
-# sshd has bound port 22 when it returns; the targets bind asynchronously, so wait for the last.
-for _ in $(seq 1 100); do grep -q 'echo.sock' /tmp/fwd-target.log 2>/dev/null && break; sleep 0.05; done
 echo 'fwd-sshd ready'
 trap 'pkill -TERM sshd; exit 0' TERM INT
 sleep infinity & wait $!
