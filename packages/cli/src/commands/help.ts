@@ -8,7 +8,7 @@ Usage:
   fwd ps [--json]                                 background fwds: tunnels, state, errors
   fwd logs [-f] [name|file]                       a background fwd's log
   fwd down [name|file ...] [--all]                stop background fwds cleanly
-  fwd check [tunnels.yaml]                        validate and show the plan; no network
+  fwd check [tunnels.yaml] [--json]               validate and show the plan; no network
   fwd -L [bind:]port:host:hostport [-R ..] [-D ..] [-J jump] [-p port] [-i key] [-d] [user@]host
   fwd relay --listen ADDR --allow host:port ...   websocket relay for networks that block SSH
   fwd schema                                      JSON Schema of tunnels.yaml (for editors)
@@ -91,13 +91,16 @@ Prints a background fwd's log (NDJSON, one event per line), readably on a termin
 --json or when piped. -f follows it until that fwd stops (or Ctrl-C). --stats includes the
 periodic counters. Names as for fwd down; without one, the only running fwd's log.
 `,
-  check: `Usage: fwd check [tunnels.yaml] [-F ssh_config]
+  check: `Usage: fwd check [tunnels.yaml] [-F ssh_config] [--json]
 
-Validates tunnels.yaml and resolves every host through ~/.ssh/config without touching the
-network, then prints the plan: user, address, jump chain, every forward, and the URL to open for
-web apps. Every problem is listed at once as FILE:LINE:COL  key.path: what is wrong. Warns about
-local ports browsers refuse and privileged ports this user may not bind. Exit 0 when valid,
-2 otherwise.
+Validates tunnels.yaml and resolves every host through ~/.ssh/config as \`ssh -G\` does, without
+touching the network, then prints the plan: user, address, jump chain, ProxyCommand (shown, never
+run), keys and certificates, host key checking with its known_hosts files, keepalive and timeouts,
+the ~/.ssh/config keywords fwd ignores for that host, every forward, and the URL to open for web
+apps. Every problem is listed at once as FILE:LINE:COL  key.path: what is wrong. Warns about local
+ports browsers refuse, privileged ports this user may not bind, and host keys that would not be
+verified. --json prints the resolved hosts and tunnels as JSON (secrets left out). Exit 0 when
+valid, 2 otherwise.
 
 Example:
   fwd check tunnels.yaml

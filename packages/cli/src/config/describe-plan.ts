@@ -1,10 +1,7 @@
-import { redactUrl } from '@fwd/ws-transport/redact-url';
+import { describeHost, redactCommand, shownTransport } from './describe-host.js';
 import { formatDuration } from './duration.js';
 import { formatAddress, type ParsedForward } from './forward-spec.js';
 import type { Plan, PlanHop, PlanTunnel } from './plan.js';
-
-const hopText = (hop: PlanHop): string =>
-  `${hop.user}@${formatAddress({ host: hop.hostName, port: hop.port })}`;
 
 /** One forward as `fwd check` shows it: `local   127.0.0.1:8888 → localhost:8888`. */
 export function describeForward(forward: ParsedForward, hostName: string): string {
@@ -48,8 +45,8 @@ function describeTunnel(tunnel: PlanTunnel, hostName: string): string[] {
 }
 
 /**
- * Renders a plan for `fwd check`: each host with user, address, jump chain, transport and
- * timing, then each tunnel with its forwards. Never includes tokens or headers.
+ * Renders a plan for `fwd check`: each host with every field that decides its connection (see
+ * describeHost), then each tunnel with its forwards. Never includes tokens or headers.
  *
  * @example
  * // cluster  alice@login.hpc.example.edu:22
@@ -60,26 +57,31 @@ function describeTunnel(tunnel: PlanTunnel, hostName: string): string[] {
  */
 export function describePlan(plan: Plan): string {
   const lines: string[] = [];
-  for (const host of plan.hosts) {
-    lines.push(
-      host.local
-        ? `${host.name}  this machine (Slurm commands run here; SSH into nodes as ${host.user})`
-        : `${host.name}  ${hopText(host)}`,
-    );
-    for (const hop of host.jumpChain)
-      lines.push(`  jump     ${hop.name === hop.hostName ? '' : `${hop.name} = `}${hopText(hop)}`);
-    const transport = host.jumpChain[0]?.transport ?? host.transport;
-    if (transport.type === 'websocket') lines.push(`  transport websocket ${redactUrl(transport.url)}`);
-    const keys = host.identityFiles.join(', ');
-    lines.push(`  auth     ${host.agentSocket ? 'ssh-agent, then ' : ''}${keys}`);
-    lines.push(
-      `  options  host keys ${host.hostKeys}, keepalive ${formatDuration(host.keepaliveMs)}, reconnect ${formatDuration(host.reconnect.initialMs)}..${formatDuration(host.reconnect.maxMs)}`,
-    );
-  }
+  for (const host of plan.hosts) lines.push(...describeHost(host));
   for (const tunnel of plan.tunnels) {
     const host = plan.hosts.find((h) => h.name === tunnel.host);
     const from = tunnel.via === 'node' ? "the job's node" : (host?.hostName ?? tunnel.host);
     lines.push(...describeTunnel(tunnel, from));
   }
   return lines.join('\n');
+}
+
+/** A hop for `fwd check --json`: every resolved field, secrets left out (see shownTransport). */
+function hopJson(hop: PlanHop): Record<string, unknown> {
+  return {
+    ...hop,
+    transport: shownTransport(hop.transport),
+    ...(hop.proxyCommand !== undefined ? { proxyCommand: redactCommand(hop.proxyCommand) } : {}),
+  };
+}
+
+/**
+ * The resolved plan as JSON for `fwd check --json`: hosts with every field of the plan
+ * (jump chains included), tunnels with their forwards. The same redaction as the text form.
+ */
+export function planJson(plan: Plan): Record<string, unknown> {
+  return {
+    hosts: plan.hosts.map((host) => ({ ...hopJson(host), jumpChain: host.jumpChain.map(hopJson) })),
+    tunnels: plan.tunnels.map((tunnel) => ({ ...tunnel, forwards: tunnel.forwards.map((f) => ({ ...f })) })),
+  };
 }

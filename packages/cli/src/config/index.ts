@@ -1,4 +1,4 @@
-export { describeForward, describePlan } from './describe-plan.js';
+export { describeForward, describePlan, planJson } from './describe-plan.js';
 export { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
 export {
   type DynamicForward,

@@ -101,7 +101,6 @@ describe('loadConfig: valid files', () => {
       { knownSshHosts: (n) => n === 'h' },
     );
     expect(config?.defaults).toEqual({
-      keepaliveMs: 15_000,
       reconnect: { initialMs: 250, maxMs: 30_000 },
       bind: '127.0.0.1',
     });

@@ -5,7 +5,8 @@ import type { HostEntry, HostKeyMode, TransportEntry, TunnelEntry, TunnelsFile }
 
 /** Settings every host inherits. */
 export interface ConfigDefaults {
-  keepaliveMs: number;
+  /** Unset unless the file says so, so that ~/.ssh/config's ServerAliveInterval can apply. */
+  keepaliveMs?: number;
   reconnect: { initialMs: number; maxMs: number };
   /** Unset unless the file says so, so that ~/.ssh/config's StrictHostKeyChecking can apply. */
   hostKeys?: HostKeyMode;
@@ -88,7 +89,7 @@ function ms(text: string | undefined, fallback: number): number {
 function normalizeDefaults(file: TunnelsFile, ctx: NormalizeContext): ConfigDefaults {
   const d = ctx.clean(['defaults']) ? (file.defaults ?? {}) : {};
   const out: ConfigDefaults = {
-    keepaliveMs: ms(d.keepalive, 15_000),
+    ...(d.keepalive !== undefined ? { keepaliveMs: ms(d.keepalive, 15_000) } : {}),
     reconnect: { initialMs: ms(d.reconnect?.initial, 250), maxMs: ms(d.reconnect?.max, 30_000) },
     bind: d.bind ?? '127.0.0.1',
   };

@@ -73,7 +73,7 @@ Host outer
       keepaliveMs: 10_000,
       reconnect: { initialMs: 1000, maxMs: 60_000 },
     });
-    expect(host?.knownHostsFiles[0]).toBe(join(home, '.ssh/known_hosts'));
+    expect(host?.userKnownHostsFiles[0]).toBe(join(home, '.ssh/known_hosts'));
     expect(host?.jumpChain.map((h) => `${h.name}=${h.user}@${h.hostName}:${h.port}`)).toEqual([
       'edge=alice@edge:22',
       'outer=carol@outer.example:2200',
@@ -120,17 +120,100 @@ Host outer
     expect(problems.map(formatProblem)).toEqual(['tunnels.yaml:3:3  hosts.a: jump cycle: a → b → a']);
   });
 
-  it('refuses a ProxyCommand it cannot run, unless the YAML gives a jump', () => {
-    const sshConfig = 'Host a b\n  ProxyCommand nc -X connect %h %p\n';
-    const bad = plan('version: 1\ntunnels:\n  t: { host: a, dynamic: 1080 }\n', sshConfig);
-    expect(bad.problems.map(formatProblem)).toEqual([
-      'tunnels.yaml:3:3  tunnels.t: ~/.ssh/config sets ProxyCommand for a, which fwd does not run; use ProxyJump or jump:',
+  it('carries ProxyCommand unexpanded, honours none, drops it where ssh does, and refuses ProxyUseFdpass', () => {
+    const sshConfig = `Host a b
+  ProxyCommand ssh -W %h:%p gw
+Host none
+  ProxyCommand none
+Host fd
+  ProxyCommand helper %h
+  ProxyUseFdpass yes
+Host viajump
+  ProxyJump a,b
+`;
+    const hosts = (yaml: string) => plan(`version: 1\n${yaml}`, sshConfig).plan?.hosts ?? [];
+    expect(hosts('tunnels:\n  t: { host: a, dynamic: 1080 }\n')[0]?.proxyCommand).toBe('ssh -W %h:%p gw');
+    expect(hosts('tunnels:\n  t: { host: none, dynamic: 1080 }\n')[0]?.proxyCommand).toBeUndefined();
+    // A YAML jump is more specific, like ssh -J: the ProxyCommand no longer applies.
+    const yamlJump = hosts(
+      'hosts:\n  a: { jump: gw }\n  gw: {}\ntunnels:\n  t: { host: a, dynamic: 1080 }\n',
+    );
+    expect(yamlJump[0]?.proxyCommand).toBeUndefined();
+    // ProxyJump a,b: a is reached by its ProxyCommand, b through a (its own ProxyCommand is ignored).
+    const chain = hosts('tunnels:\n  t: { host: viajump, dynamic: 1080 }\n')[0]?.jumpChain ?? [];
+    expect(chain.map((h) => [h.name, h.proxyCommand])).toEqual([
+      ['a', 'ssh -W %h:%p gw'],
+      ['b', undefined],
     ]);
-    const ok = plan(
-      'version: 1\nhosts:\n  a: { jump: gw }\n  gw: {}\ntunnels:\n  t: { host: a, dynamic: 1080 }\n',
+    const fd = plan('version: 1\ntunnels:\n  t: { host: fd, dynamic: 1080 }\n', sshConfig);
+    expect(fd.problems.map(formatProblem)).toEqual([
+      `tunnels.yaml:3:3  tunnels.t: ProxyUseFdpass yes (${join(home, '.ssh/config')} line 7) is not supported: fwd talks to ProxyCommand over its stdin/stdout; set ProxyUseFdpass no for this host`,
+    ]);
+  });
+
+  it('takes keepalive, timeouts, certificates and known_hosts settings from ~/.ssh/config', () => {
+    const sshConfig = `Host k
+  ServerAliveInterval 30
+  ServerAliveCountMax 5
+  ConnectTimeout 1m
+  CertificateFile ~/.ssh/%n-cert.pub
+  UserKnownHostsFile ~/.ssh/kh1 ~/.ssh/kh2
+  GlobalKnownHostsFile /etc/ssh/site_hosts
+  HashKnownHosts yes
+  HostKeyAlias K-Alias
+  IdentitiesOnly yes
+  Ciphers aes128-ctr
+Match user ops
+  Port 2222
+`;
+    const p = plan('version: 1\ntunnels:\n  t: { host: ops@k, dynamic: 1080 }\n', sshConfig).plan;
+    expect(p?.hosts[0]).toMatchObject({
+      port: 2222, // Match user sees the destination's user, as with ssh ops@k
+      keepaliveMs: 30_000,
+      keepaliveCountMax: 5,
+      connectTimeoutMs: 60_000,
+      certificateFiles: [join(home, '.ssh/k-cert.pub')],
+      userKnownHostsFiles: [join(home, '.ssh/kh1'), join(home, '.ssh/kh2')],
+      globalKnownHostsFiles: ['/etc/ssh/site_hosts'],
+      hashKnownHosts: true,
+      hostKeyAlias: 'k-alias',
+      identitiesOnly: true,
+      ignoredSshOptions: [expect.objectContaining({ keyword: 'Ciphers', value: 'aes128-ctr', line: 11 })],
+    });
+    // defaults.keepalive in tunnels.yaml wins over ServerAliveInterval.
+    const yaml = plan(
+      'version: 1\ndefaults: { keepalive: 5s }\ntunnels:\n  t: { host: k, dynamic: 1080 }\n',
       sshConfig,
     );
-    expect(ok.problems).toEqual([]);
+    expect(yaml.plan?.hosts[0]?.keepaliveMs).toBe(5_000);
+    const plain = plan('version: 1\ntunnels:\n  t: { host: other.example, dynamic: 1080 }\n', sshConfig);
+    expect(plain.plan?.hosts[0]).toMatchObject({ keepaliveMs: 15_000, keepaliveCountMax: 3 });
+    expect(plain.plan?.hosts[0]?.connectTimeoutMs).toBeUndefined();
+  });
+
+  it('says when an unknown host key would be accepted without being recorded, and only then', () => {
+    const sshConfig = `Host devnull
+  UserKnownHostsFile /dev/null
+  StrictHostKeyChecking no
+Host nofile
+  UserKnownHostsFile none
+  StrictHostKeyChecking accept-new
+Host strict
+  UserKnownHostsFile /dev/null
+Host fine
+  StrictHostKeyChecking no
+`;
+    const warning = (host: string) =>
+      plan(`version: 1\ntunnels:\n  t: { host: ${host}, dynamic: 1080 }\n`, sshConfig).plan?.hosts[0]
+        ?.hostKeyWarning;
+    expect(warning('devnull')).toBe(
+      `host key of devnull is not verified: with StrictHostKeyChecking no (${join(home, '.ssh/config')} line 3) an unknown key ` +
+        `is accepted on every connection, and UserKnownHostsFile /dev/null (${join(home, '.ssh/config')} line 2) cannot ` +
+        'record it; a key listed in /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2 is still checked',
+    );
+    expect(warning('nofile')).toMatch(/^host key of nofile is not verified: .*UserKnownHostsFile none/);
+    expect(warning('strict')).toBeUndefined();
+    expect(warning('fine')).toBeUndefined();
   });
 
   it('plans a local: true host from ~/.ssh/config defaults, and where each Slurm tunnel forwards from', () => {
@@ -195,7 +278,8 @@ tunnels:
       'relay  alice@10.1.2.3:22',
       '  transport websocket wss://relay.example.edu/ssh',
       `  auth     ${['id_rsa', 'id_ecdsa', 'id_ed25519'].map((k) => join(home, '.ssh', k)).join(', ')}`,
-      '  options  host keys strict, keepalive 15s, reconnect 250ms..30s',
+      `  keys     host keys strict; known_hosts ${home}/.ssh/known_hosts, ${home}/.ssh/known_hosts2; global /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2`,
+      '  options  keepalive 15s x3, reconnect 250ms..30s',
       'tunnel nb (host relay)',
       '  local    127.0.0.1:8888 → localhost:8888 (from 10.1.2.3)',
       '  local    [::1]:8889 → /home/alice/nb.sock (from 10.1.2.3)',

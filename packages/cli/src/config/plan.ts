@@ -1,32 +1,16 @@
 import { isDestination } from './cross-checks.js';
 import { type ForwardFlag, type ParsedForward, parseForward } from './forward-spec.js';
-import type { ConfigDefaults, HostConfig, ReadyCheck, SlurmConfig, TunnelsConfig } from './normalize.js';
+import type { HostConfig, ReadyCheck, SlurmConfig, TunnelsConfig } from './normalize.js';
+import { PlanError, type PlanHop, planHop } from './plan-hop.js';
 import type { ConfigProblem } from './problems.js';
-import type { HostKeyMode, TransportEntry } from './schema.js';
 import {
   parseDestination,
   resolveSshHost,
   type SshConfigOptions,
   type SshDestination,
 } from './ssh-config.js';
-import { expandTilde } from './ssh-config-include.js';
 
-/** One SSH server to authenticate to, fully resolved. */
-export interface PlanHop {
-  /** The name it was referred by (a `hosts:` key, a ~/.ssh/config alias or a -J destination). */
-  name: string;
-  hostName: string;
-  port: number;
-  user: string;
-  /** Keys to try in order; callers skip files that do not exist. */
-  identityFiles: string[];
-  agentSocket?: string;
-  /** How to reach it; only the first hop's transport is used when there is a jump chain. */
-  transport: TransportEntry;
-  hostKeys: HostKeyMode;
-  /** User files first (new keys go to the first one), then system-wide ones. */
-  knownHostsFiles: string[];
-}
+export type { PlanHop };
 
 /** A host fwd opens one SSH connection to, shared by all its tunnels. */
 export interface PlanHost extends PlanHop {
@@ -34,7 +18,6 @@ export interface PlanHost extends PlanHop {
   local?: boolean;
   /** Hops to go through, outermost first; each is already flattened (no nested chains). */
   jumpChain: PlanHop[];
-  keepaliveMs: number;
   reconnect: { initialMs: number; maxMs: number };
 }
 
@@ -65,14 +48,6 @@ export interface PlanResult {
   problems: ConfigProblem[];
 }
 
-class PlanError extends Error {}
-
-function hostKeyMode(defaults: ConfigDefaults, strict: string | undefined): HostKeyMode {
-  if (defaults.hostKeys !== undefined) return defaults.hostKeys;
-  // "no"/"off" would accept changed keys; fwd never does that, accept-new is the closest safe mode.
-  return strict === 'accept-new' || strict === 'no' || strict === 'off' ? 'accept-new' : 'strict';
-}
-
 interface Resolver {
   /** A name, or a `[user@]host[:port]` destination. */
   ref(text: string): SshDestination;
@@ -90,43 +65,19 @@ function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
     },
     hop(ref) {
       const yaml = yamlHosts.get(ref.host);
-      const resolved = resolveSshHost(ref.host, ssh);
+      // Like ssh's `user@host` and -p: given before ~/.ssh/config is read, so Match user sees them.
+      const preset: { user?: string; port?: number } = {};
+      const user = ref.user ?? yaml?.user;
+      const port = ref.port ?? yaml?.port;
+      if (user !== undefined) preset.user = user;
+      if (port !== undefined) preset.port = port;
+      const resolved = resolveSshHost(ref.host, ssh, preset);
+      const hop = planHop(ref, yaml, resolved, config.defaults, ssh.homeDir);
       if (yaml?.local) {
         // This machine: ~/.ssh/config still gives the user, keys, agent and known_hosts for SSH into nodes.
-        const hop: PlanHop = {
-          name: ref.host,
-          hostName: 'localhost',
-          port: 22,
-          user: yaml.user ?? resolved.user,
-          identityFiles:
-            yaml.identityFiles?.map((f) => expandTilde(f, ssh.homeDir)) ?? resolved.identityFiles,
-          transport: { type: 'tcp' },
-          hostKeys: hostKeyMode(config.defaults, resolved.strictHostKeyChecking),
-          knownHostsFiles: [...resolved.userKnownHostsFiles, ...resolved.globalKnownHostsFiles],
-        };
-        if (resolved.identityAgent !== undefined) hop.agentSocket = resolved.identityAgent;
-        return { hop, jumps: [] };
+        delete hop.proxyCommand;
+        return { hop: { ...hop, hostName: 'localhost', port: 22, transport: { type: 'tcp' } }, jumps: [] };
       }
-      if (
-        yaml?.jump === undefined &&
-        resolved.proxyCommand !== undefined &&
-        resolved.proxyJump.length === 0
-      ) {
-        throw new PlanError(
-          `~/.ssh/config sets ProxyCommand for ${ref.host}, which fwd does not run; use ProxyJump or jump:`,
-        );
-      }
-      const hop: PlanHop = {
-        name: ref.host,
-        hostName: yaml?.host ?? resolved.hostName,
-        port: ref.port ?? yaml?.port ?? resolved.port,
-        user: ref.user ?? yaml?.user ?? resolved.user,
-        identityFiles: yaml?.identityFiles?.map((f) => expandTilde(f, ssh.homeDir)) ?? resolved.identityFiles,
-        transport: yaml?.transport ?? { type: 'tcp' },
-        hostKeys: hostKeyMode(config.defaults, resolved.strictHostKeyChecking),
-        knownHostsFiles: [...resolved.userKnownHostsFiles, ...resolved.globalKnownHostsFiles],
-      };
-      if (resolved.identityAgent !== undefined) hop.agentSocket = resolved.identityAgent;
       // The YAML entry is more specific than ~/.ssh/config, so its jump: replaces ProxyJump.
       const jumps = yaml?.jump !== undefined ? yaml.jump.map(self.ref) : resolved.proxyJump;
       return { hop, jumps };
@@ -136,11 +87,12 @@ function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
       if (trail.includes(ref.host)) throw new PlanError(`jump cycle: ${[...trail, ref.host].join(' → ')}`);
       const [first, ...rest] = self.hop(ref).jumps;
       if (first === undefined) return [];
-      return [
-        ...self.chain(first, [...trail, ref.host]),
-        self.hop(first).hop,
-        ...rest.map((r) => self.hop(r).hop),
-      ];
+      // ssh ignores the ProxyCommand of a host it reaches through a jump (-J wins over it).
+      const reached = (r: SshDestination): PlanHop => {
+        const { proxyCommand: _, ...hop } = self.hop(r).hop;
+        return hop;
+      };
+      return [...self.chain(first, [...trail, ref.host]), self.hop(first).hop, ...rest.map(reached)];
     },
   };
   return self;
@@ -167,11 +119,11 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
       // Named as the tunnel refers to it, even when that is a destination like alice@gw:2222.
       const hop = { ...resolve.hop(ref).hop, name: tunnel.host };
       const jumpChain = resolve.chain(ref, []);
+      if (jumpChain.length > 0) delete hop.proxyCommand;
       hosts.set(tunnel.host, {
         ...hop,
         ...(yaml?.local ? { local: true } : {}),
         jumpChain,
-        keepaliveMs: config.defaults.keepaliveMs,
         reconnect: config.defaults.reconnect,
       });
     } catch (error) {
@@ -182,7 +134,7 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
         file: config.file,
         ...where.position,
         path,
-        message: error.message.replace(/^ssh config: /, ''),
+        message: error.message,
       });
     }
   }
@@ -267,7 +219,7 @@ export function planFromArgs(args: OneOffArgs, ssh: SshConfigOptions): PlanResul
   if (args.jump !== undefined) host.jump = args.jump.split(',').map((j) => j.trim());
   const config: TunnelsConfig = {
     file,
-    defaults: { keepaliveMs: 15_000, reconnect: { initialMs: 250, maxMs: 30_000 }, bind },
+    defaults: { reconnect: { initialMs: 250, maxMs: 30_000 }, bind },
     hosts: [host],
     tunnels: [{ name: destination.host, position: at, host: destination.host, forwards }],
   };

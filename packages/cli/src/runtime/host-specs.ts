@@ -59,7 +59,8 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
       // Homes are shared across the cluster: the same user and keys log into its nodes.
       session: spec.session,
       ...(spec.reconnect ? { reconnect: spec.reconnect } : {}),
-      knownHostsFiles: planned.knownHostsFiles,
+      knownHostsFiles: planned.userKnownHostsFiles,
+      globalKnownHostsFiles: planned.globalKnownHostsFiles,
       hostKeyMode: planned.hostKeys,
     };
   };
@@ -103,6 +104,7 @@ async function hostSpec(
     )
   ).filter((k): k is PrivateKeySource => k !== undefined);
   const where = `${hop.user}@${hop.hostName}${hop.port === 22 ? '' : `:${hop.port}`}`;
+  if (hop.hostKeyWarning !== undefined) ctx.warn(hop.hostKeyWarning);
   const { prompter } = ctx;
   const spec: HostSpec = {
     name,
@@ -123,8 +125,15 @@ async function hostSpec(
         return answers;
       },
       ...(prompter.interactive ? {} : { promptsUnavailable: NO_TERMINAL }),
-      hostKeys: knownHosts({ mode: hop.hostKeys, files: hop.knownHostsFiles, globalFiles: [] }),
-      keepaliveMs: host.keepaliveMs,
+      hostKeys: knownHosts({
+        mode: hop.hostKeys,
+        files: hop.userKnownHostsFiles,
+        globalFiles: hop.globalKnownHostsFiles,
+        hashNewEntries: hop.hashKnownHosts,
+        ...(hop.hostKeyAlias !== undefined ? { hostKeyAlias: hop.hostKeyAlias } : {}),
+      }),
+      keepaliveMs: hop.keepaliveMs,
+      keepaliveCountMax: hop.keepaliveCountMax,
       ...(hop.agentSocket ? { agent: hop.agentSocket } : {}),
     },
     reconnect: host.reconnect,

@@ -20,8 +20,10 @@ export interface NodeAccess {
   /** The host's session settings (user, keys, agent, prompts, keepalive): homes are shared, so they work on nodes. */
   readonly session: HostSpec['session'];
   readonly reconnect?: BackoffOptions;
-  /** Known_hosts files on this machine, the user's first. */
+  /** The user's known_hosts files on this machine (accept-new records in the first). */
   readonly knownHostsFiles: readonly string[];
+  /** System-wide known_hosts files on this machine: read, never written. */
+  readonly globalKnownHostsFiles?: readonly string[];
   readonly hostKeyMode: HostKeyMode;
 }
 
@@ -113,6 +115,7 @@ export class NodeConnections {
     const hostKeys = nodeHostKeys({
       mode: access.hostKeyMode,
       files: access.knownHostsFiles,
+      ...(access.globalKnownHostsFiles ? { globalFiles: access.globalKnownHostsFiles } : {}),
       ...(cluster ? { cluster } : {}),
     });
     const route = nodeTransport(node, hop);

@@ -9,8 +9,10 @@ export const CLUSTER_KNOWN_HOSTS = '/etc/ssh/ssh_known_hosts';
 export interface NodeHostKeysOptions {
   /** `strict` (the default everywhere) refuses a node no list knows; `accept-new` records it. */
   readonly mode: HostKeyMode;
-  /** Known_hosts files on this machine: the user's first (accept-new writes there), then global ones. */
+  /** The user's known_hosts files on this machine (accept-new writes in the first). */
   readonly files: readonly string[];
+  /** System-wide known_hosts files on this machine: read, never written. */
+  readonly globalFiles?: readonly string[];
   /**
    * The cluster's own list, read on its login node over the (already verified) login session:
    * how a laptop verifies nodes it has never seen. Absent when fwd runs on the login node (its
@@ -37,10 +39,11 @@ export interface NodeHostKeys extends HostKeyPolicy {
  */
 export function nodeHostKeys(options: NodeHostKeysOptions): NodeHostKeys {
   const files = [...options.files];
-  const recorder = knownHosts({ mode: options.mode, files, globalFiles: [] });
+  const globalFiles = [...(options.globalFiles ?? [])];
+  const recorder = knownHosts({ mode: options.mode, files, globalFiles });
   const cluster = options.cluster;
   if (!cluster) return { ...recorder, close: async () => undefined };
-  const mine = knownHosts({ mode: 'strict', files, globalFiles: [] });
+  const mine = knownHosts({ mode: 'strict', files, globalFiles });
   const listed = `${cluster.where}:${CLUSTER_KNOWN_HOSTS}`;
   let copy: Promise<{ dir: string; policy: HostKeyPolicy }> | undefined;
   let closed = false;
