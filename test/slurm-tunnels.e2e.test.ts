@@ -174,7 +174,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
     const id = jobIdOf(up);
     expect((await sh(`scancel ${id}`)).exitCode).toBe(0);
     const ended = await fwd.waitForEvent(inState('victim', 'ended'));
-    expect(ended.ended).toEqual({ ok: false, reason: `job ${id} CANCELLED` });
+    expect(ended.ended).toEqual({ ok: false, reason: `job ${id} CANCELLED (not by fwd)` });
     expect(await fwd.exited).toBe(1);
   });
 

@@ -1,7 +1,8 @@
 import { FwdError } from '@fwd/core';
+import { jobEnd } from './job-end.js';
 import type { RemoteShell } from './slurm-commands.js';
 import type { TunnelEnd } from './slurm-gate.js';
-import { describeJobState, describeWaiting, jobEnd, jobPhase, type SlurmJob } from './slurm-job.js';
+import { baseState, describeJobState, describeWaiting, jobPhase, type SlurmJob } from './slurm-job.js';
 import type { SlurmPoller } from './slurm-poller.js';
 
 export interface FollowOptions {
@@ -11,6 +12,10 @@ export interface FollowOptions {
   readonly progress: (detail: string) => void;
   /** Whether fwd cancelled the job itself, asked when it ends (CANCELLED is then a normal end). */
   readonly cancelledByUs: () => boolean;
+  /** Each poll's view of the job while it runs (its end time moves with every estimate). */
+  readonly seen?: (job: SlurmJob) => void;
+  /** scontrol's record of a job, for what squeue does not say (a FAILED job's exit code). */
+  readonly details?: (id: string) => Promise<SlurmJob | undefined>;
 }
 
 /**
@@ -26,6 +31,8 @@ export class JobFollower {
   readonly ended: Promise<TunnelEnd>;
   /** The last thing shown about the job while waiting, for a timeout message. */
   lastWaiting: string;
+  /** The job as last seen: what fwd says it cancelled. */
+  last: SlurmJob | undefined;
   /** The job's final state is known (nothing left to cancel). */
   finished = false;
   readonly #unwatch: () => void;
@@ -52,6 +59,7 @@ export class JobFollower {
     };
     this.#unwatch = options.poller.watch({ job: id }, options.acquire, {
       update: (job) => {
+        if (job) this.last = job;
         if (!this.#started) {
           if (!job) {
             finish();
@@ -65,6 +73,7 @@ export class JobFollower {
           const phase = jobPhase(job.state);
           if (phase === 'running') {
             this.#started = true;
+            options.seen?.(job);
             return resolveRunning(job);
           }
           if (phase === 'ended') {
@@ -82,10 +91,13 @@ export class JobFollower {
           return resolveEnded({ ok: false, reason: `job ${id} ended; Slurm no longer knows how` });
         }
         const phase = jobPhase(job.state);
+        if (phase === 'running') options.seen?.(job);
         if (phase === 'running' || phase === 'ending') return;
         if (phase === 'ended') finish();
         else this.stop();
-        resolveEnded(jobEnd(job, options.cancelledByUs()));
+        void withDetails(job, options.details).then((full) =>
+          resolveEnded(jobEnd(full, options.cancelledByUs())),
+        );
       },
       error: (err) => {
         if (err.code === 'SLURM_UNAVAILABLE' && !this.#started) {
@@ -103,4 +115,12 @@ export class JobFollower {
   stop(): void {
     this.#unwatch();
   }
+}
+
+/** The job with scontrol's details when squeue's row lacks what its end message needs. */
+async function withDetails(job: SlurmJob, details: FollowOptions['details']): Promise<SlurmJob> {
+  if (!details || job.exitCode !== undefined || baseState(job.state) !== 'FAILED') return job;
+  // A job that failed says how (exit code or signal); without an answer, the state alone.
+  const shown = await details(job.id).catch(() => undefined);
+  return shown?.exitCode !== undefined ? { ...job, exitCode: shown.exitCode } : job;
 }

@@ -76,6 +76,7 @@ describe('jobFromScontrol', () => {
       reason: 'None',
       nodes: 'gpu-a[01-02]',
       stdout: '/home/alice/slurm-4244.out',
+      exitCode: '0:0',
     });
   });
 

@@ -63,5 +63,10 @@ export function jobFromScontrol(record: Readonly<Record<string, string>>): Slurm
     nodes: record.NodeList === '(null)' ? '' : (record.NodeList ?? ''),
   };
   const stdout = record.StdOut;
-  return stdout !== undefined && stdout !== '' && stdout !== '(null)' ? { ...job, stdout } : job;
+  const exitCode = record.ExitCode;
+  return {
+    ...job,
+    ...(stdout !== undefined && stdout !== '' && stdout !== '(null)' ? { stdout } : {}),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+  };
 }

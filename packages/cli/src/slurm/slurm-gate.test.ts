@@ -75,7 +75,7 @@ class FakeSlurm implements RemoteShell {
       const job = this.jobs.get(id);
       if (!job) return fail(1, 'slurm_load_jobs error: Invalid job id specified\n');
       return ok(
-        `JobId=${job.id} JobName=${job.name}\n   JobState=${job.state} Reason=${job.reason}\n   NodeList=${job.nodes || '(null)'}\n   StdOut=/home/alice/slurm-${job.id}.out\n\n`,
+        `JobId=${job.id} JobName=${job.name}\n   JobState=${job.state} Reason=${job.reason}\n   ExitCode=${job.exitCode ?? '0:0'}\n   NodeList=${job.nodes || '(null)'}\n   StdOut=/home/alice/slurm-${job.id}.out\n\n`,
       );
     }
     const row = (j: Job) => `${j.id}|${j.state}|${j.reason}|${j.nodes}|N/A|1:00:00|${j.name}\n`;
@@ -208,20 +208,42 @@ describe('SlurmGate', () => {
     expect(attached.fake.commands.filter((c) => c.startsWith('scancel'))).toEqual([]);
   });
 
+  it('closes once however often it is asked (memoized), and cancels the job once', async () => {
+    const { fake, gate, ctx } = setup({
+      mode: 'submit',
+      run: { wrap: 'sleep 300' },
+      args: [],
+      cancelOnExit: true,
+    });
+    const opening = gate.open(ctx);
+    await fake.ran('sbatch');
+    const id = [...fake.jobs.keys()][0] as string;
+    Object.assign(fake.jobs.get(id) as Job, { state: 'RUNNING', reason: 'None', nodes: 'node1' });
+    await opening;
+    const first = gate.close();
+    expect(gate.close()).toBe(first);
+    await Promise.all([first, gate.close()]);
+    expect(fake.commands.filter((c) => c.startsWith('scancel'))).toEqual([`scancel ${id}`]);
+  });
+
   it('attaches to a running job by id; someone else cancelling it is a failed end', async () => {
     const { fake, gate, ctx } = setup({ mode: 'job', job: '42' });
     fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'node7' });
     const open = await gate.open(ctx);
     expect(open.detail).toBe('job 42 on node7');
     Object.assign(fake.jobs.get('42') as Job, { state: 'CANCELLED' });
-    expect(await open.ended).toEqual({ ok: false, reason: 'job 42 CANCELLED' });
+    expect(await open.ended).toEqual({ ok: false, reason: 'job 42 CANCELLED (not by fwd)' });
   });
 
   it.each([
-    [{ state: 'FAILED', reason: 'NonZeroExitCode' }, 'job 42 FAILED (NonZeroExitCode)'],
-    [{ state: 'TIMEOUT', reason: 'TimeLimit' }, 'job 42 TIMEOUT (TimeLimit)'],
-    [{ state: 'NODE_FAIL', reason: 'None' }, 'job 42 NODE_FAIL'],
-  ])('reports a job that ends as %o as a failure', async (end, reason) => {
+    // squeue has no exit code: the gate asks scontrol once, for a failed job only.
+    [
+      { state: 'FAILED', reason: 'NonZeroExitCode', exitCode: '3:0' },
+      'job 42 FAILED (NonZeroExitCode): exit code 3',
+    ],
+    [{ state: 'TIMEOUT', reason: 'TimeLimit' }, 'job 42 TIMEOUT: it reached its time limit'],
+    [{ state: 'NODE_FAIL', reason: 'None' }, 'job 42 NODE_FAIL: one of its nodes failed'],
+  ])('reports a job that ends as %o as a failure, saying why', async (end, reason) => {
     const { fake, gate, ctx } = setup({ mode: 'job', job: '42' });
     fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'node1' });
     const open = await gate.open(ctx);
@@ -365,6 +387,8 @@ describe('SlurmGate', () => {
     const line = await shownLike((l) => l.includes('token='));
     expect(line).toBe('job 42 on gpu-a01, open http://127.0.0.1:40001/lab?token=abc123');
     expect(fake.commands).toContain('head -c 262144 -- /home/alice/slurm-42.out');
+    // The output file came with the lookup of job 42: scontrol ran once, not again for the URL.
+    expect(fake.commands.filter((c) => c.startsWith('scontrol'))).toEqual(['scontrol show job 42']);
     Object.assign(fake.jobs.get('42') as Job, { state: 'COMPLETED' });
     await open.ended;
     await gate.close();

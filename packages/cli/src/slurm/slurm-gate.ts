@@ -7,6 +7,7 @@ import {
   type TunnelGate,
 } from '@fwd/core';
 import { formatDuration, type SlurmConfig } from '../config/index.js';
+import { deadline } from './deadline.js';
 import { firstHost } from './hostlist.js';
 import { JobFollower } from './job-follower.js';
 import type { NodeConnections, NodeLease } from './node-connections.js';
@@ -42,6 +43,8 @@ export interface SlurmGateOptions {
 
 const SUBMIT_TIMEOUT_MS = 60_000;
 const CANCEL_TIMEOUT_MS = 10_000;
+/** How long the end message waits for a failed job's exit code before it goes without. */
+const DETAILS_TIMEOUT_MS = 10_000;
 
 /**
  * A tunnel that follows a Slurm job: attach by id or name, or submit one; wait (with progress)
@@ -60,8 +63,11 @@ export class SlurmGate implements TunnelGate {
   #lease: NodeLease | undefined;
   #submission: Promise<string | undefined> | undefined;
   #follower: JobFollower | undefined;
+  /** The job's output file, from the `scontrol show job` that found it (mode job). */
+  #stdout: string | undefined;
   #cancelledByUs = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: SlurmGateOptions) {
     this.#options = options;
@@ -88,6 +94,7 @@ export class SlurmGate implements TunnelGate {
         acquire,
         progress,
         cancelledByUs: () => this.#cancelledByUs,
+        details: (job) => this.#details(job, ctx.signal),
       });
       this.#follower = follower;
       if (this.#closed) follower.stop();
@@ -110,12 +117,27 @@ export class SlurmGate implements TunnelGate {
   }
 
   /** Cancels the job fwd submitted (unless told not to, or it already ended). Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#follower?.stop();
-    await this.#lease?.release();
-    await this.#cancelSubmitted();
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      this.#follower?.stop();
+      await this.#lease?.release();
+      await this.#cancelSubmitted();
+    })();
+    return this.#closing;
+  }
+
+  /** `scontrol show job` of the job, bounded: what squeue does not say (an exit code). */
+  async #details(job: string, stopped: AbortSignal): Promise<SlurmJob | undefined> {
+    const acquire = this.#acquire;
+    if (!acquire) return undefined;
+    using bound = deadline(
+      DETAILS_TIMEOUT_MS,
+      () => new FwdError('COMMAND_FAILED', `scontrol show job ${job}: no answer`),
+      stopped,
+    );
+    const shown = await scontrolShowJob(await acquire(bound.signal), job, bound.signal);
+    return 'unknown' in shown ? undefined : shown;
   }
 
   /** scancel of the job fwd submitted, once, unless `cancelOnExit: false` or it is over; true if sent. */
@@ -157,6 +179,7 @@ export class SlurmGate implements TunnelGate {
           `${describeJobState(shown)}: it is over, nothing to forward to`,
         );
       }
+      this.#stdout = shown.stdout;
       return shown.id;
     }
     if (slurm.mode === 'name') return (await this.#findByName(slurm.name, progress, waiting)).id;
@@ -262,11 +285,14 @@ export class SlurmGate implements TunnelGate {
     void ended.then(() => over.abort());
     const signal = AbortSignal.any([ctx.signal, over.signal]);
     void (async () => {
-      // Where the job writes its output; without it (no session now, an odd Slurm) there is no URL to show.
-      const shown = await acquire(signal)
-        .then((shell) => scontrolShowJob(shell, job, signal))
-        .catch(() => undefined);
-      const path = shown && !('unknown' in shown) ? shown.stdout : undefined;
+      // Where the job writes its output (known already when fwd looked the job up by id); without
+      // it (no session now, an odd Slurm) there is no URL to show.
+      const path =
+        this.#stdout ??
+        (await acquire(signal)
+          .then((shell) => scontrolShowJob(shell, job, signal))
+          .then((shown) => ('unknown' in shown ? undefined : shown.stdout))
+          .catch(() => undefined));
       if (path === undefined) return;
       await watchOutputUrl({
         path,

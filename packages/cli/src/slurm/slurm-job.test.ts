@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseState, describeWaiting, jobEnd, jobPhase, type SlurmJob } from './slurm-job.js';
+import { baseState, describeWaiting, jobPhase, type SlurmJob } from './slurm-job.js';
 
 const job = (state: string, reason = 'None'): SlurmJob => ({
   id: '42',
@@ -33,19 +33,5 @@ describe('Slurm job states', () => {
   it('describes a waiting job with its reason', () => {
     expect(describeWaiting(job('PENDING', 'Priority'))).toBe('job 42 pending (Priority)');
     expect(describeWaiting(job('CONFIGURING'))).toBe('job 42 configuring');
-  });
-
-  it('counts COMPLETED, and CANCELLED by fwd itself, as normal ends', () => {
-    expect(jobEnd(job('COMPLETED'), false)).toEqual({ ok: true, reason: 'job 42 COMPLETED' });
-    expect(jobEnd(job('CANCELLED'), true)).toEqual({ ok: true, reason: 'job 42 CANCELLED' });
-    expect(jobEnd(job('CANCELLED'), false)).toEqual({ ok: false, reason: 'job 42 CANCELLED' });
-    expect(jobEnd(job('FAILED', 'NonZeroExitCode'), false)).toEqual({
-      ok: false,
-      reason: 'job 42 FAILED (NonZeroExitCode)',
-    });
-    expect(jobEnd(job('PENDING', 'BeginTime'), false)).toEqual({
-      ok: false,
-      reason: 'job 42 left RUNNING: pending (BeginTime)',
-    });
   });
 });

@@ -71,20 +71,3 @@ export function describeWaiting(job: SlurmJob): string {
   const state = baseState(job.state).toLowerCase();
   return `job ${job.id} ${state}${hasReason(job.reason) ? ` (${job.reason})` : ''}`;
 }
-
-/**
- * How a tunnel's end is reported once its job left RUNNING: a normal end is COMPLETED, or
- * CANCELLED when fwd cancelled it itself; anything else (FAILED, TIMEOUT, cancelled by someone
- * else, NODE_FAIL, requeued) is a failure.
- */
-export function jobEnd(job: SlurmJob, cancelledByUs: boolean): { ok: boolean; reason: string } {
-  const base = baseState(job.state);
-  const ok = base === 'COMPLETED' || (base === 'CANCELLED' && cancelledByUs);
-  if (jobPhase(job.state) === 'waiting') {
-    return {
-      ok: false,
-      reason: `job ${job.id} left RUNNING: ${describeWaiting(job).slice(`job ${job.id} `.length)}`,
-    };
-  }
-  return { ok, reason: describeJobState(job) };
-}

@@ -260,7 +260,7 @@ describe('SlurmPoller', () => {
     await vi.advanceTimersByTimeAsync(29_999);
     expect(errors).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(errors).toEqual(['COMMAND_FAILED: Slurm did not answer in 30000 ms']);
+    expect(errors).toEqual(['COMMAND_FAILED: squeue: no answer in 30 s']);
     stop();
   });
 });

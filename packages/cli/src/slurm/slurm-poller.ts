@@ -1,4 +1,5 @@
 import { backoffDelay, FwdError } from '@fwd/core';
+import { deadline } from './deadline.js';
 import type { RemoteShell } from './slurm-commands.js';
 import { scontrolShowJob, squeueJobs, squeueRunningByName } from './slurm-commands.js';
 import type { SlurmJob } from './slurm-job.js';
@@ -94,15 +95,13 @@ export class SlurmPoller {
     if (!first || stop.aborted) return;
     // Time left is counted from here: squeue computes it after we ask, so the end is never late.
     const polledAt = Date.now();
-    // A plain timer, held for the whole poll (an AbortSignal.timeout reachable only through
-    // AbortSignal.any may be collected before it fires).
-    const bound = new AbortController();
-    const timer = setTimeout(
-      () =>
-        bound.abort(new FwdError('COMMAND_FAILED', `Slurm did not answer in ${this.#commandTimeoutMs} ms`)),
-      this.#commandTimeoutMs,
+    const ms = this.#commandTimeoutMs;
+    using bound = deadline(
+      ms,
+      () => new FwdError('COMMAND_FAILED', `squeue: no answer in ${ms / 1000} s`),
+      stop,
     );
-    const signal = AbortSignal.any([stop, bound.signal]);
+    const signal = bound.signal;
     try {
       const shell = await first.acquire(signal);
       // Everyone who started watching while the session came is served by this poll too.
@@ -142,8 +141,6 @@ export class SlurmPoller {
       const error =
         err instanceof FwdError ? err : new FwdError('COMMAND_FAILED', String(err), { cause: err });
       for (const watch of [...this.#watches]) watch.watcher.error(error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

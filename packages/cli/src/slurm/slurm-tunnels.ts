@@ -1,6 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import { type ForwardSpec, FwdError } from '@fwd/core';
 import type { PlanTunnel } from '../config/index.js';
 import { localShell } from './local-shell.js';
@@ -27,11 +25,8 @@ export class SlurmTunnels {
   readonly #nodes = new Map<string, NodeConnections>();
   #localShell: RemoteShell | undefined;
   readonly #pollerOptions: PollerOptions;
-  readonly #baseDir: string;
 
-  /** `baseDir`: where a relative submit script is looked up (default: the current directory). */
-  constructor(options: { baseDir?: string; poller?: PollerOptions } = {}) {
-    this.#baseDir = options.baseDir ?? process.cwd();
+  constructor(options: { poller?: PollerOptions } = {}) {
     this.#pollerOptions = options.poller ?? {};
   }
 
@@ -70,17 +65,14 @@ export class SlurmTunnels {
     return { forwards: early, gate };
   }
 
+  /** The script's text; its path was resolved once, with the plan (runtime/load-plan.ts). */
   async #readScript(path: string): Promise<string> {
-    const full = resolve(
-      this.#baseDir,
-      path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path,
-    );
     try {
-      return await readFile(full, 'utf8');
+      return await readFile(path, 'utf8');
     } catch (err) {
       throw new FwdError(
         'CONFIG_INVALID',
-        `cannot read the sbatch script ${full}: ${(err as Error).message}`,
+        `cannot read the sbatch script ${path}: ${(err as Error).message}`,
         {
           cause: err,
         },
