@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Algorithms } from 'ssh2';
 import { type AuthOptions, AuthPlan } from './auth.js';
+import { windowTuning } from './channel-window.js';
 import { DEFAULTS } from './defaults.js';
 import { formatEndpoint, type TcpAddress } from './endpoints.js';
 import { fromSshError } from './error-translation.js';
@@ -33,6 +34,11 @@ export interface ConnectOptions extends AuthOptions {
   signal?: AbortSignal;
   /** ssh2 algorithm preferences (e.g. `{ cipher: ['aes128-gcm@openssh.com'] }`). */
   algorithms?: Algorithms;
+  /**
+   * Largest receive window of one forwarded channel, bytes. The window starts at OpenSSH's 2 MiB
+   * and grows with the path's bandwidth × round trip up to this. Default 32 MiB; 2 MiB = no growth.
+   */
+  windowBytes?: number;
 }
 
 /**
@@ -126,7 +132,7 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
     client.once('ready', () => {
       if (settled) return;
       finish();
-      const session = new SshSession(client, where);
+      const session = new SshSession(client, where, windowTuning(options.windowBytes));
       if (signal) {
         const onLateAbort = (): void => void session.close();
         signal.addEventListener('abort', onLateAbort, { once: true });

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FwdError } from './errors.js';
 import type { ConnectionInfo, ForwardEvents, ForwardStats } from './listening-forward.js';
 import { type ByteCounters, type Pipe, pipeBothWays } from './pipe.js';
+import { takeReceiveWindow } from './ssh2-adapter.js';
 
 let nextConnectionId = 1;
 
@@ -40,7 +41,7 @@ export class ConnectionSet {
   /** Pipes `socket` and `channel` both ways until both close. */
   carry(socket: Socket, channel: Duplex, info: ConnectionInfo): void {
     const counters: ByteCounters = { bytesToRemote: 0, bytesFromRemote: 0 };
-    const pipe = pipeBothWays(socket, channel, counters, this.stats);
+    const pipe = pipeBothWays(socket, channel, counters, this.stats, takeReceiveWindow(channel));
     this.#pipes.add(pipe);
     this.stats.connectionsOpen++;
     this.stats.connectionsTotal++;

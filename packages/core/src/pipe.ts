@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ReceiveWindow } from './channel-window.js';
 import { corkForThisTick } from './write-coalescing.js';
 
 /** Bytes moved by one connection or a whole forward; mutated in place on the hot path. */
@@ -22,13 +23,15 @@ export interface Pipe {
  *
  * `local` must be a socket created with `allowHalfOpen: true`; `remote` an ssh2 channel (or any
  * Duplex) opened with half-close allowed. Counts go to `counters` (and `alsoCount`, e.g. the
- * forward's totals) without allocating per chunk.
+ * forward's totals) without allocating per chunk. With `window`, the remote's receive window is
+ * granted as the local socket accepts the bytes: a slow local reader closes it.
  */
 export function pipeBothWays(
   local: Socket,
   remote: Duplex,
   counters: ByteCounters,
   alsoCount?: ByteCounters,
+  window?: ReceiveWindow,
 ): Pipe {
   let firstError: Error | undefined;
   let localClosed = false;
@@ -49,18 +52,30 @@ export function pipeBothWays(
     if (alsoCount) alsoCount.bytesToRemote += chunk.length;
     if (!remote.write(chunk)) local.pause();
   };
+  // Bytes the local socket took beyond its buffer size: consumed only once it drains.
+  let unconsumed = 0;
   const onRemoteData = (chunk: Buffer): void => {
     counters.bytesFromRemote += chunk.length;
     if (alsoCount) alsoCount.bytesFromRemote += chunk.length;
     // Several SSH packets arrive per socket read: hand them to the client in one writev.
     corkForThisTick(local);
-    if (!local.write(chunk)) remote.pause();
+    if (local.write(chunk)) window?.consumed(chunk.length);
+    else {
+      unconsumed += chunk.length;
+      remote.pause();
+    }
   };
 
   local.on('data', onLocalData);
   remote.on('data', onRemoteData);
   remote.on('drain', () => local.resume());
-  local.on('drain', () => remote.resume());
+  local.on('drain', () => {
+    if (unconsumed > 0) {
+      window?.consumed(unconsumed);
+      unconsumed = 0;
+    }
+    remote.resume();
+  });
 
   // EOF travels on as EOF: the other direction stays open until its own end.
   // (Ending a stream twice builds an error object nobody sees; the guards keep that off the path.)
@@ -86,6 +101,7 @@ export function pipeBothWays(
   });
   remote.on('close', () => {
     remoteClosed = true;
+    window?.close();
     remote.off('data', onRemoteData);
     if (!local.destroyed) {
       // The channel is gone for good: flush what we have to the client, then drop the socket,
@@ -110,6 +126,7 @@ export function pipeBothWays(
         release(remote);
         // Do not wait for the server to confirm the close: it may be the thing that is gone.
         remoteClosed = true;
+        window?.close();
         remote.off('data', onRemoteData);
       }
       if (!local.destroyed) local.destroy();

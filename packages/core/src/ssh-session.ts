@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, TcpConnectionDetails, UNIXConnectionDetails } from 'ssh2';
+import { type WindowTuning, windowTuning } from './channel-window.js';
 import { DEFAULTS } from './defaults.js';
 import {
   type BindAddress,
@@ -16,6 +17,7 @@ import type { ListeningForward } from './listening-forward.js';
 import { PendingOpens } from './pending-opens.js';
 import { type RemoteBinding, RemoteForward } from './remote-forward.js';
 import { type CommandResult, type RunCommandOptions, runCommand } from './run-command.js';
+import { tuneReceiveWindow } from './ssh2-adapter.js';
 import type { Transport } from './transport.js';
 
 export interface LocalForwardOptions {
@@ -58,6 +60,8 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
   /** Settles when the session is gone, with the reason (undefined for a requested close). Never rejects. */
   readonly closed: Promise<FwdError | undefined>;
   readonly #client: Client;
+  /** Receive-window policy of this session's forwarded channels (channel-window.ts). */
+  readonly #window: WindowTuning;
   readonly #owned = new Set<{ close(): Promise<void> }>();
   readonly #remoteTcp = new Map<string, RemoteForward>();
   readonly #remoteUnix = new Map<string, RemoteForward>();
@@ -67,10 +71,11 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
   #closing: Promise<void> | undefined;
 
   /** @internal Use {@link connect}. */
-  constructor(client: Client, where: string) {
+  constructor(client: Client, where: string, window: WindowTuning = windowTuning()) {
     super();
     this.#client = client;
     this.where = where;
+    this.#window = window;
     this.closed = new Promise<FwdError | undefined>((resolve) => {
       client.on('error', (err) => {
         this.#closeReason ??= fromSshError(err, where);
@@ -91,12 +96,12 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
     client.on('tcp connection', (info: TcpConnectionDetails, accept, reject) => {
       const forward = this.#remoteTcp.get(`${info.destIP}:${info.destPort}`);
       if (!forward) return reject();
-      forward.handleIncoming(`${info.srcIP}:${info.srcPort}`, accept, reject);
+      forward.handleIncoming(`${info.srcIP}:${info.srcPort}`, () => this.#tuned(accept()), reject);
     });
     client.on('unix connection', (info: UNIXConnectionDetails, accept, reject) => {
       const forward = this.#remoteUnix.get(info.socketPath);
       if (!forward) return reject();
-      forward.handleIncoming(info.socketPath, accept, reject);
+      forward.handleIncoming(info.socketPath, () => this.#tuned(accept()), reject);
     });
   }
 
@@ -136,9 +141,13 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
+      const sent = performance.now();
       const done = (err: Error | undefined, channel: ClientChannel): void => {
         if (settled) return void channel?.close();
-        settle(err ? fromChannelOpenError(err, what, this.where) : channel);
+        if (err) return void settle(fromChannelOpenError(err, what, this.where));
+        // An open is one round trip (plus the server's connect): a first estimate for window sizing.
+        this.#window.rtt.sample(performance.now() - sent);
+        settle(this.#tuned(channel));
       };
       try {
         if (isSocketPath(target)) this.#client.openssh_forwardOutStreamLocal(target.path, done);
@@ -147,6 +156,14 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
         settle(fromChannelOpenError(err, what, this.where));
       }
     });
+  }
+
+  /**
+   * Lets the window of a channel follow this session's tuning once a forward's pipe carries it
+   * (the pipe reports consumption); other consumers (jump hosts, probes) keep ssh2's window.
+   */
+  #tuned<T extends Duplex>(channel: T): T {
+    return tuneReceiveWindow(channel, this.#window);
   }
 
   /** `-L`: listen here, carry each connection to `target` on the far side. */

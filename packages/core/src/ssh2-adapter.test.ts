@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
-import { pooledRandomFillSync, ssh2 } from './ssh2-adapter.js';
+import { BASE_WINDOW, windowTuning } from './channel-window.js';
+import { pooledRandomFillSync, ssh2, takeReceiveWindow, tuneReceiveWindow } from './ssh2-adapter.js';
 
 const require = createRequire(import.meta.url);
 
@@ -54,5 +55,57 @@ describe('ssh2 adapter', () => {
       { encoding: 'utf8' },
     );
     expect(out.trim()).toBe('true');
+  });
+
+  describe('patch channel-window-owner', () => {
+    type ChannelModule = {
+      Channel: new (
+        client: unknown,
+        info: unknown,
+      ) => import('node:stream').Duplex & { incoming: { window: number }; ownWindow(): void };
+      windowAdjust(channel: unknown): void;
+      MAX_WINDOW: number;
+    };
+    const mod = require('ssh2/lib/Channel.js') as ChannelModule;
+    const make = () => {
+      const adjusts: number[] = [];
+      const client = { _protocol: { channelWindowAdjust: (_id: number, n: number) => adjusts.push(n) } };
+      const channel = new mod.Channel(client, {
+        type: 'direct-tcpip',
+        incoming: { id: 0, window: mod.MAX_WINDOW, packetSize: 32 * 1024, state: 'open' },
+        outgoing: { id: 7, window: mod.MAX_WINDOW, packetSize: 32 * 1024, state: 'open' },
+      });
+      return { channel, adjusts };
+    };
+
+    it('without an owner, ssh2 tops the window up itself', () => {
+      const { channel, adjusts } = make();
+      channel.incoming.window = 1000;
+      mod.windowAdjust(channel);
+      expect(adjusts).toEqual([mod.MAX_WINDOW - 1000]);
+    });
+
+    it('an owned window is only ever granted by its owner', () => {
+      const { channel, adjusts } = make();
+      const tuning = windowTuning();
+      const window = takeReceiveWindow(tuneReceiveWindow(channel, tuning));
+      expect(window).toBeDefined();
+      channel.incoming.window = 1000; // 2 MiB - 1000 received, none consumed yet
+      mod.windowAdjust(channel); // what ssh2 does on CHANNEL_DATA and _read
+      expect(adjusts).toEqual([]);
+      window?.consumed(BASE_WINDOW - 1000);
+      expect(adjusts).toEqual([BASE_WINDOW - 1000]);
+      expect(channel.incoming.window).toBe(BASE_WINDOW);
+      window?.close();
+    });
+
+    it('only the first consumer takes the window over; plain streams have none', async () => {
+      const { channel } = make();
+      tuneReceiveWindow(channel, windowTuning());
+      expect(takeReceiveWindow(channel)).toBeDefined();
+      expect(takeReceiveWindow(channel)).toBeUndefined();
+      const { PassThrough } = await import('node:stream');
+      expect(takeReceiveWindow(tuneReceiveWindow(new PassThrough(), windowTuning()))).toBeUndefined();
+    });
   });
 });

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
 import type ssh2Types from 'ssh2';
+import { ReceiveWindow, type WindowTuning } from './channel-window.js';
 
 // The one place that loads ssh2, with two measured fixes to its hot paths (profiles: README of
 // shared/bench and this repo's bench/README.md). Behaviour is unchanged; only allocations and
@@ -70,3 +72,45 @@ Channel.prototype.destroy = function destroy(this: typeof Channel.prototype) {
 };
 
 export const ssh2: typeof ssh2Types = loaded;
+
+/** ssh2's Channel as patched by patches/ssh2+…+channel-window-owner.patch. */
+interface OwnableChannel {
+  ownWindow(): void;
+  grantWindow(bytes: number): void;
+  incoming: { window: number };
+  readableLength: number;
+}
+
+function isOwnable(channel: object): channel is OwnableChannel {
+  return typeof (channel as Partial<OwnableChannel>).ownWindow === 'function';
+}
+
+const tunings = new WeakMap<object, WindowTuning>();
+
+/** Marks a channel whose receive window follows `tuning` once its consumer takes it over. */
+export function tuneReceiveWindow<T extends Duplex>(channel: T, tuning: WindowTuning): T {
+  if (isOwnable(channel)) tunings.set(channel, tuning);
+  return channel;
+}
+
+/**
+ * For the one consumer of a channel (the pipe to a local socket): takes the receive window over
+ * from ssh2. From then on the peer may send only what the consumer reports as consumed, so the
+ * consumer must report every byte. Undefined for channels without tuning (plain streams in tests).
+ */
+export function takeReceiveWindow(channel: Duplex): ReceiveWindow | undefined {
+  const tuning = tunings.get(channel);
+  if (!tuning || !isOwnable(channel)) return undefined;
+  tunings.delete(channel);
+  channel.ownWindow();
+  // Bytes already buffered were granted and will reach the consumer: count them as outstanding.
+  const initial = channel.incoming.window + channel.readableLength;
+  return new ReceiveWindow(
+    {
+      grant: (bytes) => channel.grantWindow(bytes),
+      remaining: () => channel.incoming.window,
+    },
+    tuning,
+    initial,
+  );
+}

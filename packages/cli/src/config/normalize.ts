@@ -2,6 +2,7 @@ import { parseDuration } from './duration.js';
 import { type ForwardFlag, type ParsedForward, parseForward } from './forward-spec.js';
 import type { PathSegment, SourcePosition } from './problems.js';
 import type { HostEntry, HostKeyMode, TransportEntry, TunnelEntry, TunnelsFile } from './schema.js';
+import { parseSize } from './size.js';
 
 /** Settings every host inherits. */
 export interface ConfigDefaults {
@@ -12,6 +13,8 @@ export interface ConfigDefaults {
   hostKeys?: HostKeyMode;
   /** Local bind address for forwards that name none; already applied to `forwards`. */
   bind: string;
+  /** Largest receive window of a forwarded channel, bytes; unset = core's default. */
+  windowBytes?: number;
 }
 
 /** A host entry, validated. Unset fields fall back to ~/.ssh/config in the plan. */
@@ -27,6 +30,8 @@ export interface HostConfig {
   /** ProxyJump entries, outermost first: names from `hosts:`/~/.ssh/config or `[user@]host[:port]`. */
   jump?: string[];
   transport?: TransportEntry;
+  /** Overrides `defaults.window` for this host. */
+  windowBytes?: number;
 }
 
 /** How a tunnel finds its Slurm job. */
@@ -86,6 +91,13 @@ function ms(text: string | undefined, fallback: number): number {
   return parsed.ok ? parsed.value : fallback;
 }
 
+/** Bytes of a schema-checked size (the schema already rejected malformed ones). */
+function bytes(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseSize(text);
+  return parsed.ok ? parsed.value : undefined;
+}
+
 function normalizeDefaults(file: TunnelsFile, ctx: NormalizeContext): ConfigDefaults {
   const d = ctx.clean(['defaults']) ? (file.defaults ?? {}) : {};
   const out: ConfigDefaults = {
@@ -94,6 +106,8 @@ function normalizeDefaults(file: TunnelsFile, ctx: NormalizeContext): ConfigDefa
     bind: d.bind ?? '127.0.0.1',
   };
   if (d.hostKeys !== undefined) out.hostKeys = d.hostKeys;
+  const window = bytes(d.window);
+  if (window !== undefined) out.windowBytes = window;
   if (out.reconnect.initialMs > out.reconnect.maxMs) {
     ctx.report(['defaults', 'reconnect', 'initial'], 'reconnect.initial is longer than reconnect.max');
   }
@@ -116,6 +130,8 @@ function normalizeHost(name: string, entry: HostEntry, ctx: NormalizeContext): H
   if (entry.user !== undefined) host.user = entry.user;
   if (entry.port !== undefined) host.port = entry.port;
   if (entry.identityFile !== undefined) host.identityFiles = list(entry.identityFile);
+  const window = bytes(entry.window);
+  if (window !== undefined) host.windowBytes = window;
   // `jump: a,b` is accepted like OpenSSH's ProxyJump list.
   const jump = list(entry.jump).flatMap((j) => j.split(',').map((s) => s.trim()));
   if (jump.length > 0) host.jump = jump;

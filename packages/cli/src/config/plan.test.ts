@@ -85,6 +85,24 @@ Host outer
     ]);
   });
 
+  it('takes the receive window from defaults.window, a host overriding it', () => {
+    const { plan: p } = plan(
+      `version: 1
+defaults: { window: 64M }
+hosts:
+  far: { host: far.example, window: 128MiB }
+  near: { host: near.example }
+tunnels:
+  a: { host: far, local: 8888:localhost:8888 }
+  b: { host: near, local: 8889:localhost:8888 }
+`,
+    );
+    expect(p?.hosts.map((h) => [h.name, h.windowBytes])).toEqual([
+      ['far', 128 * 1024 * 1024],
+      ['near', 64 * 1024 * 1024],
+    ]);
+  });
+
   it('uses a ~/.ssh/config Host directly, its StrictHostKeyChecking, and the name when no HostName is set', () => {
     const { plan: p } = plan(
       'version: 1\ntunnels:\n  a: { host: rackham, local: 8888:localhost:8888 }\n',

@@ -19,6 +19,8 @@ export interface PlanHost extends PlanHop {
   /** Hops to go through, outermost first; each is already flattened (no nested chains). */
   jumpChain: PlanHop[];
   reconnect: { initialMs: number; maxMs: number };
+  /** Largest receive window of a forwarded channel (`window:`), bytes; unset = core's default. */
+  windowBytes?: number;
 }
 
 /** A tunnel ready to open. */
@@ -125,6 +127,7 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
         ...(yaml?.local ? { local: true } : {}),
         jumpChain,
         reconnect: config.defaults.reconnect,
+        ...windowOf(yaml?.windowBytes ?? config.defaults.windowBytes),
       });
     } catch (error) {
       if (!(error instanceof Error)) throw error;
@@ -225,3 +228,6 @@ export function planFromArgs(args: OneOffArgs, ssh: SshConfigOptions): PlanResul
   };
   return buildPlan(config, ssh);
 }
+
+const windowOf = (windowBytes: number | undefined): { windowBytes?: number } =>
+  windowBytes === undefined ? {} : { windowBytes };

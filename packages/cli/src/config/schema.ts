@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { DURATION_HINT, DURATION_PATTERN } from './duration.js';
+import { SIZE_HINT, SIZE_PATTERN } from './size.js';
 
 /** How unknown host keys are treated; there is deliberately no "accept anything". */
 export type HostKeyMode = 'strict' | 'accept-new';
@@ -10,6 +11,7 @@ export interface DefaultsEntry {
   reconnect?: { initial?: string; max?: string };
   hostKeys?: HostKeyMode;
   bind?: string;
+  window?: string;
 }
 
 /** `transport:` of a host: plain TCP (the default) or SSH carried over a websocket relay. */
@@ -33,6 +35,7 @@ export interface HostEntry {
   identityFile?: string | string[];
   jump?: string | string[];
   transport?: TransportEntry;
+  window?: string;
 }
 
 /** `slurm.submit:` — an sbatch script or a `--wrap` command. */
@@ -84,6 +87,16 @@ const duration = (description: string) =>
     patternErrorMessage: DURATION_HINT,
     errorMessage: DURATION_HINT,
   });
+const windowSize = Type.Optional(
+  Type.String({
+    description:
+      'largest receive window of one forwarded connection (e.g. 64M): it grows from 2M with the ' +
+      "path's bandwidth × round trip up to this; 2M = OpenSSH's fixed window. Default 32M",
+    pattern: SIZE_PATTERN,
+    patternErrorMessage: SIZE_HINT,
+    errorMessage: SIZE_HINT,
+  }),
+);
 const forwards = (flag: string, example: string) => {
   const hint = `expected an OpenSSH ${flag} forward like ${example}, or a list of them`;
   return Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, errorMessage: hint })], {
@@ -120,6 +133,7 @@ const defaults = Type.Object(
       }),
     ),
     bind: Type.Optional(Type.String({ description: 'default local bind address (127.0.0.1)' })),
+    window: windowSize,
   },
   strict,
 );
@@ -164,6 +178,7 @@ const host = Type.Object(
     identityFile: Type.Optional(stringOrList('private key file(s); else ssh-agent, else ~/.ssh defaults')),
     jump: Type.Optional(stringOrList('ProxyJump: hosts here or in ~/.ssh/config, outermost first')),
     transport: Type.Optional(transport),
+    window: windowSize,
   },
   strict,
 );

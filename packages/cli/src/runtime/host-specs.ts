@@ -134,6 +134,7 @@ async function hostSpec(
       }),
       keepaliveMs: hop.keepaliveMs,
       keepaliveCountMax: hop.keepaliveCountMax,
+      ...(host.windowBytes === undefined ? {} : { windowBytes: host.windowBytes }),
       ...(hop.agentSocket ? { agent: hop.agentSocket } : {}),
     },
     reconnect: host.reconnect,
