@@ -22,6 +22,11 @@ export interface BenchConfig {
   readonly versionRuns: number;
   /** Run the websocket row when the ws transport is there (BENCH_WS=0 skips it). */
   readonly websocket: boolean;
+  /** Round trips of the long-path rows, ms (BENCH_WAN_RTT=50,100; 0 skips them). */
+  readonly longPathRtts: number[];
+  /** MiB each way per long-path transfer. */
+  readonly longPathMiB: number;
+  readonly longPathRounds: number;
   /** Exit non-zero when a target is missed, not only on correctness failures. */
   readonly strict: boolean;
   readonly resultsFile: string;
@@ -44,6 +49,15 @@ function pair(name: string, fallback: [number, number]): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
+function rtts(raw: string): number[] {
+  if (raw.trim() === '0') return [];
+  const values = raw.split(',').map((x) => Number(x.trim()));
+  if (values.some((v) => !Number.isFinite(v) || v <= 0)) {
+    throw new Error(`BENCH_WAN_RTT=${raw}: expected round trips in ms, e.g. 50,100 (0 skips)`);
+  }
+  return values;
+}
+
 export function loadConfig(): BenchConfig {
   const [parallelConnections, parallelKiB] = pair('BENCH_PAR', [2000, 16]);
   return {
@@ -60,6 +74,9 @@ export function loadConfig(): BenchConfig {
     stallMs: num('BENCH_STALL_S', 20) * 1000,
     versionRuns: num('BENCH_VERSION_RUNS', 10),
     websocket: process.env.BENCH_WS !== '0',
+    longPathRtts: rtts(process.env.BENCH_WAN_RTT ?? '50,100'),
+    longPathMiB: num('BENCH_WAN_MIB', 64),
+    longPathRounds: Math.round(num('BENCH_WAN_R', 3)),
     strict: process.env.BENCH_STRICT === '1',
     resultsFile: process.env.BENCH_OUT ?? join(REPO, 'bench/results.json'),
     chartFile: process.env.BENCH_CHART ?? join(REPO, 'docs/bench.svg'),

@@ -1,4 +1,5 @@
 // The run as markdown tables on stdout: the comparison with its targets, then where the CPU went.
+import { inWords } from './long-path.js';
 import type { BenchResults } from './results.js';
 import { BUSY_CORES, type CpuPerUnit, type MetricSummary, type SideSummary } from './summary.js';
 import { COLD_START_TARGET_MS, RATIO_TARGETS, type Status, type TargetCheck } from './targets.js';
@@ -74,6 +75,9 @@ export function printReport(r: BenchResults): void {
       ? `**WARNING: the machine was busy: other processes used ${busy.toFixed(2)} cores during the measurements (median); figures are disturbed**`
       : `background load during the measurements: ${busy.toFixed(2)} cores (median)`,
   );
+  if (r.longPath.status === 'measured') {
+    for (const row of r.longPath.rows) out.push(`**Long haul: ${inWords(row)}**`);
+  }
   if (r.candidate.nativeCrypto === false)
     out.push('**WARNING: the candidate runs without ssh2’s native crypto binding**');
   out.push('');
@@ -110,6 +114,27 @@ export function printReport(r: BenchResults): void {
     const t = targetFor(r, 'ws');
     out.push(
       `| websocket via relay vs fwd’s TCP transport | | ${ws.status === 'failed' ? '**FAIL**' : 'n/a'} (${ws.reason}) | | | ≥ 0.9 | ${t ? MARK[t.status] : ''} |`,
+    );
+  }
+  const lp = r.longPath;
+  if (lp.status === 'measured') {
+    const med = (v: number[]): string =>
+      fixed(v.length ? [...v].sort((a, b) => a - b)[v.length >> 1] : undefined, 1);
+    for (const row of lp.rows) {
+      for (const dir of ['download', 'upload'] as const) {
+        const t = targetFor(r, `wan-${row.rttMs}-${dir}`);
+        const pair = row[dir];
+        const rounds = pair.ssh.map((s, i) => (pair.fwd[i] ?? 0) / s);
+        out.push(
+          `| ${dir} over a ${row.rttMs} ms round trip (${row.mib} MiB), MiB/s | ${med(pair.ssh)} | ${med(pair.fwd)} | ` +
+            `${fixed(pair.ratio, 2)} | ${range(rounds)} | ${t ? `${t.wanted}×` : ''} | ${t ? MARK[t.status] : ''} |`,
+        );
+      }
+    }
+  } else {
+    const t = targetFor(r, 'wan');
+    out.push(
+      `| long path (delay proxy) | | ${lp.status === 'failed' ? '**FAIL**' : 'n/a'} (${lp.reason}) | | | | ${t ? MARK[t.status] : ''} |`,
     );
   }
   out.push(

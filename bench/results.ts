@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type { ColdStart } from './cold-start.js';
 import type { BenchConfig } from './config.js';
 import type { CandidateKind } from './forwarders.js';
+import type { LongPathResult } from './long-path.js';
 import type { Machine } from './machine.js';
 import type { MetricId } from './metrics.js';
 import type { LeftOpen } from './rounds.js';
@@ -36,6 +37,8 @@ export interface BenchResults {
   readonly leftOpen: LeftOpen[];
   readonly coldStart: { readonly fwd: ColdStart; readonly sshV: ColdStart } | undefined;
   readonly websocket: WsResult;
+  /** Through a delay proxy (RTT 50 and 100 ms by default): the long-haul rows. */
+  readonly longPath: LongPathResult;
   readonly targets: TargetCheck[];
   readonly correctness: {
     readonly ok: boolean;

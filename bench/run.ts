@@ -18,6 +18,7 @@ import {
   startBaseline,
   startCandidate,
 } from './forwarders.js';
+import { runLongPath } from './long-path.js';
 import { describeMachine } from './machine.js';
 import type { Observed } from './measure.js';
 import { openFileLimit, treeMemory } from './proc.js';
@@ -112,6 +113,8 @@ async function main(): Promise<number> {
   await candidate.child.stop();
   await baseline.child.stop();
 
+  const longPath = await runLongPath(config, spec, route, dir, observed, log);
+  if (longPath.status !== 'measured') log(`long-path rows: ${longPath.status}: ${longPath.reason}`);
   const websocket = await runWsRow(config, route, observed, log);
   if (websocket.status !== 'measured') log(`websocket row: ${websocket.status}: ${websocket.reason}`);
 
@@ -128,7 +131,24 @@ async function main(): Promise<number> {
           },
         ]
       : [];
-  const failures = [...recorder.failures().filter((f) => f.correctness), ...runFailures, ...wsFailure];
+  const longPathFailure: RunFailure[] =
+    longPath.status === 'failed' && longPath.correctness
+      ? [
+          {
+            metric: 'run',
+            side: 'candidate',
+            round: 0,
+            message: `long path: ${longPath.reason}`,
+            correctness: true,
+          },
+        ]
+      : [];
+  const failures = [
+    ...recorder.failures().filter((f) => f.correctness),
+    ...runFailures,
+    ...wsFailure,
+    ...longPathFailure,
+  ];
   const { resultsFile, chartFile, ...shownConfig } = config;
   const results: BenchResults = {
     schema: 1,
@@ -145,7 +165,8 @@ async function main(): Promise<number> {
     leftOpen,
     coldStart: cold,
     websocket,
-    targets: checkTargets(metrics, websocket, cold?.fwd),
+    longPath,
+    targets: checkTargets(metrics, websocket, cold?.fwd, longPath),
     correctness: { ok: failures.length === 0, failures },
   };
   printReport(results);

@@ -1,5 +1,6 @@
-// The targets of issue 8, checked against one run. Ratios are oriented so that > 1 = fwd better.
+// The targets of issues 8 and 18, checked against one run. Ratios are oriented so that > 1 = fwd better.
 import type { ColdStart } from './cold-start.js';
+import type { LongPathResult } from './long-path.js';
 import type { MetricId } from './metrics.js';
 import type { MetricSummary } from './summary.js';
 import type { WsResult } from './ws-row.js';
@@ -25,8 +26,10 @@ export const RATIO_TARGETS: Partial<Record<MetricId, number>> = {
   parallel: 2.0, // wall time ≤ 0.5 of ssh -L
 };
 export const WS_RATIO_TARGET = 0.9;
+/** Long path: downloads use fwd's own window (≥ 4×); uploads are bound by sshd's window (≥ 1×). */
+export const LONG_PATH_TARGETS = { download: 4.0, upload: 1.0 } as const;
 export const IDLE_RSS_TARGET_MB = 100;
-export const COLD_START_TARGET_MS = 150;
+export const COLD_START_TARGET_MS = 80;
 
 function atLeast(
   id: string,
@@ -56,6 +59,7 @@ export function checkTargets(
   metrics: readonly MetricSummary[],
   ws: WsResult,
   cold: ColdStart | undefined,
+  longPath: LongPathResult,
 ): TargetCheck[] {
   const m = (id: MetricId): MetricSummary | undefined => metrics.find((x) => x.id === id);
   const failed = (s: MetricSummary | undefined): string | undefined => s?.candidate.failure?.message;
@@ -94,6 +98,29 @@ export function checkTargets(
       value: undefined,
       status,
       why: ws.reason,
+    });
+  }
+  if (longPath.status === 'measured') {
+    for (const row of longPath.rows) {
+      for (const dir of ['download', 'upload'] as const) {
+        checks.push(
+          atLeast(
+            `wan-${row.rttMs}-${dir}`,
+            `${dir} over a ${row.rttMs} ms path vs ssh -L`,
+            row[dir].ratio,
+            LONG_PATH_TARGETS[dir],
+          ),
+        );
+      }
+    }
+  } else {
+    checks.push({
+      id: 'wan',
+      label: 'long path vs ssh -L',
+      wanted: `≥ ${LONG_PATH_TARGETS.download.toFixed(1)} down`,
+      value: undefined,
+      status: longPath.status === 'failed' ? 'fail' : 'n/a',
+      why: longPath.reason,
     });
   }
   const idle = m('idleRss');
