@@ -43,24 +43,52 @@ function checkReferences(config: TunnelsConfig, ctx: CrossCheckContext): void {
   }
 }
 
-/** Reports each cycle of `jump:` references among the file's hosts once, at its first host. */
+/**
+ * Reports each cycle of `jump:` references among the file's hosts once, at its first host.
+ * Depth-first without recursion: a chain of 30 000 jumps overflowed the stack.
+ */
 function checkJumpCycles(config: TunnelsConfig, ctx: CrossCheckContext): void {
   const jumps = new Map(
     config.hosts.map((h) => [h.name, (h.jump ?? []).filter((j) => ctx.hostNames.has(j))]),
   );
   const done = new Set<string>();
-  const visit = (name: string, trail: string[]): void => {
-    const start = trail.indexOf(name);
-    if (start >= 0) {
-      const cycle = [...trail.slice(start), name];
-      ctx.report(['hosts', cycle[0] as string, 'jump'], `jump cycle: ${cycle.join(' → ')}`);
-      return;
+  for (const host of config.hosts) {
+    if (done.has(host.name)) continue;
+    // The path being explored, where each of its hosts sits on it, and which jump of each comes next.
+    const trail: string[] = [host.name];
+    const onTrail = new Map([[host.name, 0]]);
+    const nextJump: number[] = [0];
+    while (trail.length > 0) {
+      const depth = trail.length - 1;
+      const name = trail[depth] as string;
+      const targets = jumps.get(name) ?? [];
+      const i = nextJump[depth] as number;
+      if (i >= targets.length) {
+        done.add(name);
+        onTrail.delete(name);
+        trail.pop();
+        nextJump.pop();
+        continue;
+      }
+      nextJump[depth] = i + 1;
+      const target = targets[i] as string;
+      const start = onTrail.get(target);
+      if (start !== undefined) {
+        const cycle = [...trail.slice(start), target];
+        ctx.report(['hosts', cycle[0] as string, 'jump'], `jump cycle: ${formatCycle(cycle)}`);
+      } else if (!done.has(target)) {
+        onTrail.set(target, trail.length);
+        trail.push(target);
+        nextJump.push(0);
+      }
     }
-    if (done.has(name)) return;
-    for (const next of jumps.get(name) ?? []) visit(next, [...trail, name]);
-    done.add(name);
-  };
-  for (const host of config.hosts) visit(host.name, []);
+  }
+}
+
+/** `a → b → a`; a long cycle shows its ends and how many hosts it has, not all of them. */
+function formatCycle(cycle: string[]): string {
+  if (cycle.length <= 8) return cycle.join(' → ');
+  return [...cycle.slice(0, 3), `… (${cycle.length - 1} hosts) …`, ...cycle.slice(-2)].join(' → ');
 }
 
 /** Local listeners must not collide on this machine; remote ones must not collide on one server. */
@@ -85,7 +113,9 @@ function checkDuplicateBinds(config: TunnelsConfig, ctx: CrossCheckContext): voi
           : `remote address ${formatAddress(bind, '*')}`;
         ctx.report(path, `${what} is already used by ${earlier.path}`);
       }
-      seen.set(key, [...(seen.get(key) ?? []), { host, path: formatPath(path) }]);
+      const same = seen.get(key);
+      if (same) same.push({ host, path: formatPath(path) });
+      else seen.set(key, [{ host, path: formatPath(path) }]);
     }
   }
 }

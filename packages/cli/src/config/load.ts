@@ -22,8 +22,31 @@ export interface LoadResult {
   problems: ConfigProblem[];
 }
 
-const startsWith = (path: readonly PathSegment[], prefix: readonly PathSegment[]): boolean =>
-  prefix.every((segment, i) => path[i] === segment);
+/** Keys of `path` and of each of its prefixes, shortest first (`[]` included). */
+function prefixKeys(path: readonly PathSegment[]): string[] {
+  const keys = [''];
+  let key = '';
+  for (const segment of path) {
+    // Typed, so that `local[1]` and a key named "1" stay apart, as === keeps them apart.
+    key += `\0${typeof segment === 'number' ? 'n' : 's'}${segment}`;
+    keys.push(key);
+  }
+  return keys;
+}
+
+/**
+ * Whether a path is trustworthy: nothing at or under it is wrong, and no enclosing value has the
+ * wrong type. Two sets, so that each question costs the path's length, not the number of problems
+ * (a file of 20 000 wrong keys asked it 20 000 times).
+ */
+function cleanPaths(wrong: PathSegment[][], wrongValues: PathSegment[][]): (path: PathSegment[]) => boolean {
+  const wrongAtOrBelow = new Set(wrong.flatMap(prefixKeys));
+  const wrongValueAt = new Set(wrongValues.map((p) => prefixKeys(p).at(-1) as string));
+  return (path) => {
+    const keys = prefixKeys(path);
+    return !wrongAtOrBelow.has(keys.at(-1) as string) && !keys.some((k) => wrongValueAt.has(k));
+  };
+}
 
 /**
  * Loads tunnels.yaml text: YAML syntax, `${ENV}` interpolation, schema, forward specs, durations,
@@ -75,9 +98,7 @@ export function loadConfig(text: string, fileName: string, env: Env, options: Lo
     problems.push((atKey ? problemAtKey : problemAt)(source, path, message));
   const { config, forwardPaths, slurmDeclared } = normalizeFile(file, {
     file: fileName,
-    // A path is trustworthy when nothing at or under it is wrong and no enclosing value has the wrong type.
-    clean: (path) =>
-      !wrong.some((bad) => startsWith(bad, path)) && !wrongValues.some((bad) => startsWith(path, bad)),
+    clean: cleanPaths(wrong, wrongValues),
     keyPosition: (path) => source.keyAt(path),
     report,
   });

@@ -50,6 +50,9 @@ export interface PlanResult {
   problems: ConfigProblem[];
 }
 
+/** Longest jump chain: real ones have one or two hops; each is an SSH session inside the last. */
+const MAX_JUMPS = 32;
+
 interface Resolver {
   /** A name, or a `[user@]host[:port]` destination. */
   ref(text: string): SshDestination;
@@ -87,6 +90,8 @@ function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
     // Like `ProxyJump a,b`: a is reached through its own chain, b through a (b's own ProxyJump is ignored).
     chain(ref, trail) {
       if (trail.includes(ref.host)) throw new PlanError(`jump cycle: ${[...trail, ref.host].join(' → ')}`);
+      // Bounds the recursion (and the trail copies) for a file that chains thousands of hosts.
+      if (trail.length >= MAX_JUMPS) throw new PlanError(`more than ${MAX_JUMPS} jumps to reach ${trail[0]}`);
       const [first, ...rest] = self.hop(ref).jumps;
       if (first === undefined) return [];
       // ssh ignores the ProxyCommand of a host it reaches through a jump (-J wins over it).
@@ -111,11 +116,12 @@ function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
  */
 export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanResult {
   const resolve = resolver(config, ssh);
+  const yamlHosts = new Map(config.hosts.map((h) => [h.name, h]));
   const problems: ConfigProblem[] = [];
   const hosts = new Map<string, PlanHost>();
   for (const tunnel of config.tunnels) {
     if (hosts.has(tunnel.host)) continue;
-    const yaml = config.hosts.find((h) => h.name === tunnel.host);
+    const yaml = yamlHosts.get(tunnel.host);
     try {
       const ref = resolve.ref(tunnel.host);
       // Named as the tunnel refers to it, even when that is a destination like alice@gw:2222.

@@ -45,8 +45,33 @@ export function formatPath(path: readonly PathSegment[]): string {
  */
 export function formatProblem(problem: ConfigProblem): string {
   const where = problem.line > 0 ? `${problem.file}:${problem.line}:${problem.col}` : problem.file;
-  const what = problem.path === '' ? problem.message : `${problem.path}: ${problem.message}`;
+  const path = clip(problem.path, MAX_PATH_CHARS);
+  const message = clip(clipQuoted(problem.message), MAX_MESSAGE_CHARS);
+  const what = path === '' ? message : `${path}: ${message}`;
   return `${where}  ${what}`;
+}
+
+/** Longest quoted value shown in a message: enough to recognize it, never a pasted megabyte. */
+const MAX_QUOTED_CHARS = 80;
+const MAX_PATH_CHARS = 200;
+const MAX_MESSAGE_CHARS = 1000;
+
+/** `text` cut to `max` characters, saying how long it was. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max - 20)}… (${text.length} characters)`;
+}
+
+/**
+ * Quoted values in a message (`unknown host "…"`) cut to {@link MAX_QUOTED_CHARS}: a value is
+ * quoted to be recognized, and a 50 MB scalar was echoed whole.
+ *
+ * @example clipQuoted(`bad forward "${'x'.repeat(1000)}"`) // 'bad forward "xxx…x… (1000 characters)"'
+ */
+export function clipQuoted(message: string): string {
+  return message.replace(/"([^"]*)"/g, (quoted, inner: string) =>
+    inner.length <= MAX_QUOTED_CHARS ? quoted : `"${clip(inner, MAX_QUOTED_CHARS)}"`,
+  );
 }
 
 /** Orders problems by position so that a listing reads top to bottom. */

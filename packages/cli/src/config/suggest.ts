@@ -18,6 +18,9 @@ export function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
+/** Longest word that gets a "did you mean": a name is a few dozen characters. */
+const MAX_SUGGESTED_LENGTH = 64;
+
 /**
  * The candidate a typo most likely meant, or undefined when none is close (at most a third of the
  * word may differ), so that suggestions stay useful rather than random.
@@ -28,14 +31,19 @@ export function closestName(word: string, candidates: Iterable<string>): string 
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   const lower = word.toLowerCase();
+  const allowed = Math.max(1, Math.floor(word.length / 3));
+  // Nobody mistypes a name that long; comparing it would cost its length squared per candidate.
+  if (word.length > MAX_SUGGESTED_LENGTH) return undefined;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: skip without computing it.
+    if (Math.abs(candidate.length - word.length) > allowed) continue;
     const distance = editDistance(lower, candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= allowed ? best : undefined;
 }
 
 /** ` (did you mean "host"?)`, or nothing when no candidate is close. */

@@ -142,7 +142,10 @@ export function validateAgainstSchema(
     const issues: SchemaIssue[] = [];
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      const schemaFor = properties[key] ?? patterns.find(([p]) => new RegExp(p, 'u').test(key))?.[1];
+      // Own properties only: a key named __proto__ or constructor is not in the schema.
+      const schemaFor =
+        (Object.hasOwn(properties, key) ? properties[key] : undefined) ??
+        patterns.find(([p]) => new RegExp(p, 'u').test(key))?.[1];
       const extra = s.additionalProperties;
       if (schemaFor === undefined && (extra === false || extra === undefined)) {
         const message =
@@ -153,8 +156,15 @@ export function validateAgainstSchema(
         continue;
       }
       const result = check(schemaFor ?? (extra as Schema), item, [...path, key]);
-      out[key] = result.value;
-      issues.push(...result.issues);
+      // defineProperty: a key named __proto__ is data here, never the object's prototype.
+      Object.defineProperty(out, key, {
+        value: result.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      // A loop: spreading 100 000 issues as arguments overflows the stack.
+      for (const issue of result.issues) issues.push(issue);
     }
     for (const key of (s.required ?? []) as string[]) {
       if (!(key in value)) issues.push({ path, kind: 'missing', message: `missing required key "${key}"` });

@@ -1,15 +1,7 @@
-import {
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  type Scalar,
-} from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
 import { type ConfigProblem, formatPath, type PathSegment, type SourcePosition } from './problems.js';
+import { toPlainData } from './yaml-data.js';
+import { indexDocument } from './yaml-index.js';
 
 /** A parsed YAML file that can say where any key path is, for precise error positions. */
 export interface YamlSource {
@@ -38,17 +30,28 @@ export interface ScalarVisit {
  */
 export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(shieldBraces(text), { lineCounter, prettyErrors: false, uniqueKeys: true });
-  restoreBraces(doc.contents as Node | null);
+  // Duplicate keys are found by indexDocument: the library's own check is quadratic.
+  const doc = parseDocument(shieldBraces(text), { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const root = doc.contents as Node | null;
+  restoreBraces(root);
+  const index = indexDocument(root);
   const at = (offset: number): SourcePosition => lineCounter.linePos(offset);
   const syntaxProblems: ConfigProblem[] = [];
-  for (const e of [...doc.errors, ...doc.warnings]) {
-    const position = at(e.pos[0]);
+  const problemLines = new Set<number>();
+  const found = [
+    ...[...doc.errors, ...doc.warnings].map((e) => ({
+      offset: e.pos[0],
+      message: yamlMessage(e.code, e.message),
+    })),
+    ...index.problems,
+  ];
+  for (const { offset, message } of found) {
+    const position = at(offset);
     // One error tends to cascade along its line; the first says what is wrong.
-    if (syntaxProblems.some((p) => p.line === position.line)) continue;
-    syntaxProblems.push({ file, ...position, path: '', message: yamlMessage(e.code, e.message) });
+    if (problemLines.has(position.line)) continue;
+    problemLines.add(position.line);
+    syntaxProblems.push({ file, ...position, path: '', message });
   }
-  const root = doc.contents as Node | null;
 
   /** Walks `path`, returning the last pair key and value reached. */
   const walk = (
@@ -57,7 +60,7 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     let value: Node | null | undefined = root;
     let key: Node | undefined;
     for (const segment of path) {
-      if (isAlias(value)) value = value.resolve(doc) as Node | undefined;
+      if (isAlias(value)) value = index.target(value);
       if (typeof segment === 'number' && isSeq(value)) {
         const item: unknown = value.items[segment];
         if (item === undefined) return { ...(key ? { key } : {}), value, complete: false };
@@ -65,9 +68,7 @@ export function parseYamlSource(text: string, file: string): YamlSource {
         continue;
       }
       if (!isMap(value)) return { ...(key ? { key } : {}), value, complete: false };
-      const pair = value.items.find(
-        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
-      );
+      const pair = index.pair(value, String(segment));
       if (pair === undefined) return { ...(key ? { key } : {}), value, complete: false };
       key = pair.key as Node;
       value = pair.value as Node | null;
@@ -96,7 +97,7 @@ export function parseYamlSource(text: string, file: string): YamlSource {
       return positionOf(key) ?? positionOf(value) ?? start;
     },
     toData() {
-      return doc.toJS({ maxAliasCount: 1000 });
+      return toPlainData(root, index);
     },
   };
 }
@@ -115,19 +116,18 @@ function shieldBraces(text: string): string {
 }
 
 function restoreBraces(root: Node | null): void {
-  const restore = (node: unknown): void => {
+  // A loop, not recursion: this runs before nesting depth is checked.
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const node = pending.pop();
     if (isScalar(node) && typeof node.value === 'string' && node.value.includes(OPEN)) {
       node.value = node.value.replaceAll(OPEN, '{').replaceAll(CLOSE, '}');
     } else if (isSeq(node)) {
-      for (const item of node.items) restore(item);
+      for (const item of node.items) pending.push(item);
     } else if (isMap(node)) {
-      for (const pair of node.items) {
-        restore(pair.key);
-        restore(pair.value);
-      }
+      for (const pair of node.items) pending.push(pair.key, pair.value);
     }
-  };
-  restore(root);
+  }
 }
 
 /** Visits every scalar in value position (never keys), with its path. Aliases are skipped: their anchor is visited. */
