@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { type ConfigText, readConfigFile } from '../config/config-file.js';
 import {
   buildPlan,
   type ConfigProblem,
@@ -37,9 +37,9 @@ export async function loadPlanFromFile(
   io: CliIO,
   options: { only?: string[]; sshConfig?: string } = {},
 ): Promise<PlanOutcome> {
-  let text: string;
+  let read: ConfigText;
   try {
-    text = await readFile(resolve(io.cwd, file), 'utf8');
+    read = await readConfigFile(resolve(io.cwd, file), file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
@@ -47,6 +47,8 @@ export async function loadPlanFromFile(
       code === 'ENOENT' && file === 'tunnels.yaml' ? ' (give a file: fwd up path/to/tunnels.yaml)' : '';
     return { problems: [`${file}: ${why}${hint}`] };
   }
+  if ('problems' in read) return { problems: read.problems.map(formatProblem) };
+  const text = read.text;
   const ssh = sshOptionsFor(io, options.sshConfig);
   const loaded = loadConfig(text, file, io.env, { knownSshHosts: sshConfigHostNames(ssh) });
   if (!loaded.config) return { problems: loaded.problems.map(formatProblem) };
