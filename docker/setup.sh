@@ -9,9 +9,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
-# Host tools the tests use: ssh-agent/ssh-keygen (auth tests), tmux (terminal test).
+# Host tools the tests use: ssh-agent/ssh-keygen (auth tests), tmux (terminal test), nc (ProxyCommand).
 command -v ssh-agent >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
+command -v nc >/dev/null 2>&1 || need_pkgs+=(netcat-openbsd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   as_root apt-get update -qq

@@ -63,8 +63,9 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
   // Plain timers, re-armed per phase; a prompt waiting for a person suspends the auth bound.
   const attempt = new AbortController();
   const phase = new PhaseTimer(attempt, where);
-  phase.arm('connect', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs);
+  // Certificates are checked here, before any traffic; a throw leaves no timer behind.
   const auth = new AuthPlan(suspendingDuringPrompts(options, phase), where);
+  phase.arm('connect', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs);
   const onCallerAbort = (): void => attempt.abort(signal?.reason);
   signal?.addEventListener('abort', onCallerAbort, { once: true });
   const connectSignal = attempt.signal;

@@ -1,7 +1,8 @@
 export { abortable } from './abortable.js';
-export type { AuthOptions, KeyboardInteractiveRequest, PrivateKeySource } from './auth.js';
+export type { AuthOptions, CertificateSource, KeyboardInteractiveRequest, PrivateKeySource } from './auth.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export { nativeCryptoAvailable } from './binding.js';
+export { type CommandTransportOptions, commandTransport } from './command-transport.js';
 export { type ConnectOptions, connect } from './connect.js';
 export { type Deadline, deadline } from './deadline.js';
 export { DEFAULTS } from './defaults.js';
@@ -36,6 +37,7 @@ export {
 } from './listening-forward.js';
 export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from './output-capture.js';
 export type { ByteCounters } from './pipe.js';
+export { checkProxyCommand, expandProxyCommand, type ProxyCommandTokens } from './proxy-command.js';
 export { checkReadyOnce, type ReadyCheck } from './ready-check.js';
 export { type RemoteBinding, RemoteForward } from './remote-forward.js';
 export type { CommandResult, RunCommandOptions } from './run-command.js';
