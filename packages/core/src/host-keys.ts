@@ -1,7 +1,8 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { FwdError } from './errors.js';
+import { appendLine, cannotRecordKnownHosts, exclusively } from './known-hosts-append.js';
 import {
   blobKeyType,
   fingerprint,
@@ -33,6 +34,11 @@ export interface KnownHostsOptions {
   hashNewEntries?: boolean;
   /** Look keys up under this name instead of the host (OpenSSH `HostKeyAlias`). */
   hostKeyAlias?: string;
+  /**
+   * Told when accept-new accepts a key it cannot record (no user file, or /dev/null): that key
+   * is not verified, now or next time.
+   */
+  warn?: (message: string) => void;
 }
 
 const DEFAULT_GLOBAL_FILES = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
@@ -67,27 +73,9 @@ export function knownHosts(options: KnownHostsOptions = {}): HostKeyPolicy {
     },
     async verify(host, port, keyBlob) {
       const name = nameFor(host, port);
-      const lines = await linesFor(name);
+      if (judge(await linesFor(name), name, keyBlob) === 'trusted') return;
       const type = blobKeyType(keyBlob) ?? 'unknown';
       const fp = fingerprint(keyBlob);
-      const revoked = lines.find((l) => l.marker === 'revoked' && l.keyBlob.equals(keyBlob));
-      if (revoked) {
-        throw new FwdError(
-          'HOST_KEY_REVOKED',
-          `host key ${type} ${fp} of ${name} is marked @revoked in ${revoked.file}:${revoked.line}; refusing to connect`,
-        );
-      }
-      const candidates = lines.filter((l) => l.marker === undefined);
-      if (candidates.some((l) => l.keyBlob.equals(keyBlob))) return;
-      const known = candidates.find((l) => l.keyType === type) ?? candidates[0];
-      if (known) {
-        throw new FwdError(
-          'HOST_KEY_CHANGED',
-          `host key for ${name} changed (now ${type} ${fp}) — possible attack, someone may be intercepting the ` +
-            `connection; if the change is expected, remove line ${known.line} of ${known.file} ` +
-            `(ssh-keygen -R '${name}' -f ${known.file}) and connect again`,
-        );
-      }
       if (mode === 'strict') {
         throw new FwdError(
           'HOST_KEY_UNKNOWN',
@@ -96,16 +84,55 @@ export function knownHosts(options: KnownHostsOptions = {}): HostKeyPolicy {
             `or one interactive ssh login), or set hostKeys: accept-new`,
         );
       }
+      // accept-new records in the first user file only, never in a global one.
       const target = userFiles[0];
-      if (target === undefined) {
-        throw new FwdError(
-          'HOST_KEY_UNKNOWN',
-          `host key for ${name} is not known and no file to record it in`,
+      if (target === undefined || cannotRecordKnownHosts(target)) {
+        const why =
+          target === undefined
+            ? 'there is no user known_hosts file (UserKnownHostsFile none)'
+            : `${target} keeps nothing`;
+        options.warn?.(
+          `accepted the unknown host key of ${name} (${type} ${fp}) without recording it: ${why}; ` +
+            'it is not verified, and any key will be accepted again next time',
         );
+        return;
       }
-      await appendKnownHost(target, formatKnownHostsLine(name, keyBlob, options.hashNewEntries ?? false));
+      // Two first connections at once must not record two keys: check again, alone, then append.
+      await exclusively(target, async () => {
+        if (judge(await linesFor(name), name, keyBlob) === 'trusted') return;
+        await appendLine(target, formatKnownHostsLine(name, keyBlob, options.hashNewEntries ?? false));
+      });
     },
   };
+}
+
+/**
+ * OpenSSH's check_host_key() on the lines for `name`: `trusted` when one holds this key,
+ * `unknown` when none names the host; throws HOST_KEY_REVOKED for a @revoked key and
+ * HOST_KEY_CHANGED when the host is known with other keys only.
+ */
+function judge(lines: KnownHostLine[], name: string, keyBlob: Buffer): 'trusted' | 'unknown' {
+  const type = blobKeyType(keyBlob) ?? 'unknown';
+  const fp = fingerprint(keyBlob);
+  const revoked = lines.find((l) => l.marker === 'revoked' && l.keyBlob.equals(keyBlob));
+  if (revoked) {
+    throw new FwdError(
+      'HOST_KEY_REVOKED',
+      `host key ${type} ${fp} of ${name} is marked @revoked in ${revoked.file}:${revoked.line}; refusing to connect`,
+    );
+  }
+  const candidates = lines.filter((l) => l.marker === undefined);
+  if (candidates.some((l) => l.keyBlob.equals(keyBlob))) return 'trusted';
+  const known = candidates.find((l) => l.keyType === type) ?? candidates[0];
+  if (known) {
+    throw new FwdError(
+      'HOST_KEY_CHANGED',
+      `host key for ${name} changed (now ${type} ${fp}) — possible attack, someone may be intercepting the ` +
+        `connection; if the change is expected, remove line ${known.line} of ${known.file} ` +
+        `(ssh-keygen -R '${name}' -f ${known.file}) and connect again`,
+    );
+  }
+  return 'unknown';
 }
 
 async function readKnownHosts(file: string): Promise<KnownHostLine[]> {
@@ -115,18 +142,4 @@ async function readKnownHosts(file: string): Promise<KnownHostLine[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-}
-
-async function appendKnownHost(file: string, line: string): Promise<void> {
-  const dir = dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  let prefix = '';
-  try {
-    const existing = await readFile(file, 'utf8');
-    if (existing.length > 0 && !existing.endsWith('\n')) prefix = '\n';
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  // The mode applies only when the file is created; an existing file keeps the user's choice.
-  await appendFile(file, `${prefix}${line}\n`, { mode: 0o600 });
 }

@@ -26,6 +26,7 @@ export {
   type HostStatus,
 } from './host-connection.js';
 export { type HostKeyMode, type HostKeyPolicy, type KnownHostsOptions, knownHosts } from './host-keys.js';
+export { cannotRecordKnownHosts } from './known-hosts-append.js';
 export { fingerprint, knownHostsName, matchPattern, matchPatternList } from './known-hosts-file.js';
 export {
   type ConnectionClosedInfo,

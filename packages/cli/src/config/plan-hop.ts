@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { cannotRecordKnownHosts, DEFAULTS } from '@fwd/core';
 import type { ConfigDefaults, HostConfig } from './normalize.js';
 import type { HostKeyMode, TransportEntry } from './schema.js';
 import type { IgnoredKeyword, ResolvedSshHost, SshDestination } from './ssh-config.js';
@@ -35,11 +35,11 @@ export interface PlanHop {
   hostKeyAlias?: string;
   /** Set when an unknown host key would be accepted without being recorded: it says why. */
   hostKeyWarning?: string;
-  /** 0 = no keepalives. tunnels.yaml `defaults.keepalive`, else ServerAliveInterval, else 15 s. */
+  /** 0 = no keepalives. tunnels.yaml `defaults.keepalive`, else ServerAliveInterval, else core's default. */
   keepaliveMs: number;
   /** Unanswered keepalives before the connection counts as dead (ServerAliveCountMax). */
   keepaliveCountMax: number;
-  /** ConnectTimeout: bound on TCP connect and the server's banner. */
+  /** ConnectTimeout: bound on connect, banner and key exchange; core's default when unset. */
   connectTimeoutMs?: number;
   /** ~/.ssh/config keywords that applied to this host but that fwd does not act on. */
   ignoredSshOptions: IgnoredKeyword[];
@@ -50,22 +50,10 @@ export interface PlanHop {
 /** A config problem found while resolving a host (reported at the tunnels.yaml host). */
 export class PlanError extends Error {}
 
-const DEFAULT_KEEPALIVE_MS = 15_000;
-
 function hostKeyMode(defaults: ConfigDefaults, strict: string | undefined): HostKeyMode {
   if (defaults.hostKeys !== undefined) return defaults.hostKeys;
   // "no" would accept changed keys too; fwd never does that, accept-new is the closest safe mode.
   return strict === 'accept-new' || strict === 'no' ? 'accept-new' : 'strict';
-}
-
-/** Whether a known_hosts path swallows what is written to it (/dev/null or another device). */
-function cannotRecord(path: string): boolean {
-  if (path === '/dev/null') return true;
-  try {
-    return statSync(path).isCharacterDevice();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -76,7 +64,7 @@ function cannotRecord(path: string): boolean {
 function hostKeyWarning(hop: PlanHop, resolved: ResolvedSshHost, fromYaml: boolean): string | undefined {
   if (hop.hostKeys !== 'accept-new') return undefined;
   const first = hop.userKnownHostsFiles[0];
-  if (first !== undefined && !cannotRecord(first)) return undefined;
+  if (first !== undefined && !cannotRecordKnownHosts(first)) return undefined;
   const why = first === undefined ? 'UserKnownHostsFile none' : `UserKnownHostsFile ${first}`;
   const at = resolved.origins.userKnownHostsFiles;
   const mode = fromYaml
@@ -117,7 +105,7 @@ export function planHop(
       defaults.keepaliveMs ??
       (resolved.serverAliveInterval !== undefined
         ? resolved.serverAliveInterval * 1000
-        : DEFAULT_KEEPALIVE_MS),
+        : DEFAULTS.keepaliveMs),
     keepaliveCountMax: resolved.serverAliveCountMax,
     ignoredSshOptions: resolved.ignored,
     sshConfigNotes: resolved.notes,
