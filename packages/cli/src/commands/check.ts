@@ -1,4 +1,5 @@
-import { describePlan, formatAddress, type Plan, planJson } from '../config/index.js';
+import { formatEndpoint } from '@fwd/core';
+import { describePlan, type Plan, planJson } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { openUrl, webScheme } from '../render/http-urls.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
@@ -61,7 +62,7 @@ function urlLines(plan: Plan): string[] {
     for (const f of tunnel.forwards) {
       const scheme = webScheme(tunnel, f);
       if (!scheme || f.kind !== 'local') continue;
-      const url = openUrl(formatAddress(f.bind, '127.0.0.1'), scheme);
+      const url = openUrl(formatEndpoint(f.bind), scheme);
       if (url) lines.push(`open ${url} once ${tunnel.name} is up`);
     }
   }

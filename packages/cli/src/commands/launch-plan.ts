@@ -2,6 +2,7 @@ import type { Plan } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { httpUrls } from '../render/http-urls.js';
 import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
+import { UsageError } from '../usage-error.js';
 import { runOptionsFrom } from './output-flags.js';
 import { adviseOnPorts, detectBindRights } from './port-advice.js';
 
@@ -29,7 +30,8 @@ export async function launchPlan(plan: Plan, io: CliIO, options: LaunchOptions):
   try {
     run = runOptionsFrom(options.flags);
   } catch (err) {
-    complain(io, (err as Error).message);
+    if (!(err instanceof UsageError)) throw err;
+    complain(io, err.message);
     return EXIT.usage;
   }
   const { detach, background } = options;

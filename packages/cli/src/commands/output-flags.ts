@@ -1,6 +1,7 @@
+import { parseListenAddress } from '@fwd/core';
 import { parseDuration } from '../config/index.js';
-import { parseListenAddress } from '../runtime/metrics-server.js';
 import type { RunOptions } from '../runtime/run-tunnels.js';
+import { UsageError } from '../usage-error.js';
 
 /** The output flags `fwd up` and one-offs share. */
 export const OUTPUT_FLAGS = {
@@ -9,7 +10,7 @@ export const OUTPUT_FLAGS = {
   metrics: { type: 'string' },
 } as const;
 
-/** RunOptions from parsed output flags; throws with a usage message on a bad duration. */
+/** RunOptions from parsed output flags; throws a UsageError on a bad address or duration. */
 export function runOptionsFrom(values: {
   json?: boolean;
   'stats-interval'?: string;
@@ -18,13 +19,14 @@ export function runOptionsFrom(values: {
   const options: RunOptions = { json: values.json === true };
   if (values.metrics !== undefined) {
     const listen = parseListenAddress(values.metrics);
-    if (!listen) throw new Error(`--metrics ${values.metrics}: expected [host:]port, e.g. 127.0.0.1:9464`);
+    if (!listen)
+      throw new UsageError(`--metrics ${values.metrics}: expected [host:]port, e.g. 127.0.0.1:9464`);
     options.metrics = listen;
   }
   const interval = values['stats-interval'];
   if (interval !== undefined) {
     const parsed = parseDuration(interval);
-    if (!parsed.ok) throw new Error(`--stats-interval ${interval}: ${parsed.error}`);
+    if (!parsed.ok) throw new UsageError(`--stats-interval ${interval}: ${parsed.error}`);
     options.statsIntervalMs = parsed.value;
   }
   return options;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { formatAddress, type ParsedForward, type Plan } from '../config/index.js';
+import { formatEndpoint } from '@fwd/core';
+import type { ParsedForward, Plan } from '../config/index.js';
 
 /**
  * The Fetch standard's "bad ports" (https://fetch.spec.whatwg.org/#port-blocking, as of
@@ -151,7 +152,7 @@ function respelled(forward: ParsedForward, port: number): string {
   const host = 'host' in forward.bind ? forward.bind.host : undefined;
   // The default bind address is left out, as users write it.
   const bind = host && host !== '127.0.0.1' && host !== 'localhost' ? `${host}:` : '';
-  return `local: ${bind}${port}:${formatAddress(forward.target)}`;
+  return `local: ${bind}${port}:${formatEndpoint(forward.target, 'localhost')}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { FwdError, isFwdError } from '@fwd/core';
+import { FwdError, isFwdError, parseListenAddress } from '@fwd/core';
 import {
   type HostPort,
   loadTokenFile,
@@ -151,17 +151,10 @@ async function readSettings(
 
 /** `0.0.0.0:8080`, `[::]:8080`, `:8080` (all interfaces) or `8080` (loopback). */
 function parseListen(text: string): { host: string; port: number } {
-  const port = (s: string): number => {
-    const n = Number(s);
-    if (!/^\d{1,5}$/.test(s) || n > 65_535)
-      throw new UsageError(`--listen ${JSON.stringify(text)}: bad port`);
-    return n;
-  };
-  if (/^\d+$/.test(text)) return { host: '127.0.0.1', port: port(text) };
-  if (text.startsWith(':')) return { host: '0.0.0.0', port: port(text.slice(1)) };
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text);
-  if (!match) throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080`);
-  return { host: match[1] ?? match[2] ?? '', port: port(match[3] ?? '') };
+  const listen = parseListenAddress(text);
+  if (!listen)
+    throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080`);
+  return listen;
 }
 
 function duration(flag: string, text: string): number {

@@ -1,4 +1,5 @@
-import { formatAddress, type ParsedForward } from './forward-spec.js';
+import { formatEndpoint } from '@fwd/core';
+import type { ParsedForward } from './forward-spec.js';
 import type { TunnelsConfig } from './normalize.js';
 import { formatPath, type PathSegment } from './problems.js';
 import { didYouMean } from './suggest.js';
@@ -109,8 +110,8 @@ function checkDuplicateBinds(config: TunnelsConfig, ctx: CrossCheckContext): voi
       );
       if (earlier) {
         const what = isLocal
-          ? `local address ${formatAddress(bind, '*')}`
-          : `remote address ${formatAddress(bind, '*')}`;
+          ? `local address ${formatEndpoint(bind, '*')}`
+          : `remote address ${formatEndpoint(bind, '*')}`;
         ctx.report(path, `${what} is already used by ${earlier.path}`);
       }
       const same = seen.get(key);

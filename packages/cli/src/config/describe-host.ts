@@ -1,12 +1,12 @@
+import { formatEndpoint } from '@fwd/core';
 import { redactUrl } from '@fwd/ws-transport/redact-url';
 import { formatDuration } from './duration.js';
-import { formatAddress } from './forward-spec.js';
 import type { PlanHop, PlanHost } from './plan.js';
 import type { TransportEntry } from './schema.js';
 
 /** `alice@login.example.edu:22` */
 export const hopText = (hop: PlanHop): string =>
-  `${hop.user}@${formatAddress({ host: hop.hostName, port: hop.port })}`;
+  `${hop.user}@${formatEndpoint({ host: hop.hostName, port: hop.port })}`;
 
 /** A command with any `scheme://user:secret@...?token=` in it redacted, for display. */
 export function redactCommand(command: string): string {

@@ -1,24 +1,25 @@
+import { formatEndpoint } from '@fwd/core';
 import { describeHost, redactCommand, shownTransport } from './describe-host.js';
 import { formatDuration } from './duration.js';
-import { formatAddress, type ParsedForward } from './forward-spec.js';
+import type { ParsedForward } from './forward-spec.js';
 import type { Plan, PlanHop, PlanTunnel } from './plan.js';
 
 /** One forward as `fwd check` shows it: `local   127.0.0.1:8888 → localhost:8888`. */
 export function describeForward(forward: ParsedForward, hostName: string): string {
   switch (forward.kind) {
     case 'local':
-      return `local    ${formatAddress(forward.bind)} → ${formatAddress(forward.target)} (from ${hostName})`;
+      return `local    ${formatEndpoint(forward.bind, 'localhost')} → ${formatEndpoint(forward.target, 'localhost')} (from ${hostName})`;
     case 'remote': {
       const bind =
         'port' in forward.bind && forward.bind.port === 0
-          ? `${formatAddress(forward.bind)} (server picks the port)`
-          : formatAddress(forward.bind);
-      return `remote   ${hostName} ${bind} → ${formatAddress(forward.target)}`;
+          ? `${formatEndpoint(forward.bind, 'localhost')} (server picks the port)`
+          : formatEndpoint(forward.bind, 'localhost');
+      return `remote   ${hostName} ${bind} → ${formatEndpoint(forward.target, 'localhost')}`;
     }
     case 'dynamic':
-      return `dynamic  ${formatAddress(forward.bind)} (SOCKS, connections leave from ${hostName})`;
+      return `dynamic  ${formatEndpoint(forward.bind, 'localhost')} (SOCKS, connections leave from ${hostName})`;
     case 'remote-dynamic':
-      return `remote-dynamic  ${hostName} ${formatAddress(forward.bind)} (not supported)`;
+      return `remote-dynamic  ${hostName} ${formatEndpoint(forward.bind, 'localhost')} (not supported)`;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ForwardFlag, formatAddress, parseForward } from './forward-spec.js';
+import { type ForwardFlag, parseForward } from './forward-spec.js';
 
 type Row = [flag: ForwardFlag, spec: string | number, expected: object];
 
@@ -127,16 +127,5 @@ describe('parseForward', () => {
         spec: '6006:{node}:6006',
       },
     });
-  });
-});
-
-describe('formatAddress', () => {
-  it.each([
-    [{ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888'],
-    [{ host: '::1', port: 80 }, '[::1]:80'],
-    [{ port: 1080 }, 'localhost:1080'],
-    [{ path: '/tmp/s.sock' }, '/tmp/s.sock'],
-  ])('%j → %s', (address, text) => {
-    expect(formatAddress(address)).toBe(text);
   });
 });

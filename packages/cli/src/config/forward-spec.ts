@@ -1,55 +1,46 @@
+import type { BindAddress, SocketPath, TcpAddress } from '@fwd/core';
 import type { ParseResult } from './problems.js';
 
-/** A TCP address; `host` is absent when the spec did not name one (the loader fills the default). */
-export interface TcpAddress {
-  host?: string;
-  port: number;
-}
-
-/** A unix domain socket path (anything containing `/`, as in OpenSSH). */
-export interface SocketPath {
-  path: string;
-}
-
-/** A forward target: the far end of a local forward or the near end of a remote one. */
-export interface HostPort {
-  host: string;
-  port: number;
-}
+/** A TCP bind address as written: `host` is absent when the spec names none (the default applies later). */
+type TcpBind = { host?: string; port: number };
 
 /** `-L`: listen here, connect from the server's side to `target`. */
-export interface LocalForward {
+export interface LocalForwardEntry {
   kind: 'local';
-  bind: TcpAddress | SocketPath;
-  target: HostPort | SocketPath;
+  bind: BindAddress;
+  target: TcpAddress | SocketPath;
   /** The spec as written, for messages. */
   spec: string;
 }
 
 /** `-R`: the server listens on `bind`, connections come back to `target` on this side. */
-export interface RemoteForward {
+export interface RemoteForwardEntry {
   kind: 'remote';
-  bind: TcpAddress | SocketPath;
-  target: HostPort | SocketPath;
+  bind: BindAddress;
+  target: TcpAddress | SocketPath;
   spec: string;
 }
 
 /** `-D`: a local SOCKS proxy whose connections leave from the server. */
-export interface DynamicForward {
+export interface DynamicForwardEntry {
   kind: 'dynamic';
-  bind: TcpAddress;
+  bind: TcpBind;
   spec: string;
 }
 
 /** `-R [bind:]port`: a SOCKS proxy on the server whose connections leave from here (not supported yet). */
-export interface RemoteDynamicForward {
+export interface RemoteDynamicForwardEntry {
   kind: 'remote-dynamic';
-  bind: TcpAddress;
+  bind: TcpBind;
   spec: string;
 }
 
 /** Any parsed forward. */
-export type ParsedForward = LocalForward | RemoteForward | DynamicForward | RemoteDynamicForward;
+export type ParsedForward =
+  | LocalForwardEntry
+  | RemoteForwardEntry
+  | DynamicForwardEntry
+  | RemoteDynamicForwardEntry;
 
 /** Which flag the spec was given to. */
 export type ForwardFlag = 'local' | 'remote' | 'dynamic';
@@ -107,9 +98,9 @@ function toPort(text: string): number | undefined {
   return port <= 65535 ? port : undefined;
 }
 
-type Side = TcpAddress | SocketPath;
+type Side = TcpBind | SocketPath;
 
-function bindOf(host: Field | undefined, port: Field): ParseResult<TcpAddress> {
+function bindOf(host: Field | undefined, port: Field): ParseResult<TcpBind> {
   const value = toPort(port.text);
   if (value === undefined) return { ok: false, error: PORT_ERROR };
   // OpenSSH treats an empty bind address like none at all.
@@ -119,7 +110,7 @@ function bindOf(host: Field | undefined, port: Field): ParseResult<TcpAddress> {
   };
 }
 
-function targetOf(host: Field, port: Field): ParseResult<HostPort> {
+function targetOf(host: Field, port: Field): ParseResult<TcpAddress> {
   const value = toPort(port.text);
   if (value === undefined || value === 0) return { ok: false, error: TARGET_PORT_ERROR };
   if (host.text === '') return { ok: false, error: 'target host is empty' };
@@ -127,10 +118,10 @@ function targetOf(host: Field, port: Field): ParseResult<HostPort> {
 }
 
 /** Reads `bind` and `target` out of 2–4 fields, following OpenSSH's case analysis. */
-function bindAndTarget(fields: Field[]): ParseResult<{ bind: Side; target: HostPort | SocketPath }> {
+function bindAndTarget(fields: Field[]): ParseResult<{ bind: Side; target: TcpAddress | SocketPath }> {
   const [a, b, c, d] = fields;
   let bind: ParseResult<Side>;
-  let target: ParseResult<HostPort | SocketPath>;
+  let target: ParseResult<TcpAddress | SocketPath>;
   if (fields.length === 2 && a && b?.isPath) {
     bind = a.isPath ? { ok: true, value: { path: a.text } } : bindOf(undefined, a);
     target = { ok: true, value: { path: b.text } };
@@ -157,7 +148,7 @@ function bindAndTarget(fields: Field[]): ParseResult<{ bind: Side; target: HostP
 }
 
 /** Reads a `-D`-style `[bind_address:]port`. */
-function dynamicBind(fields: Field[]): ParseResult<TcpAddress> {
+function dynamicBind(fields: Field[]): ParseResult<TcpBind> {
   const [a, b] = fields;
   if (fields.some((f) => f.isPath))
     return { ok: false, error: 'a SOCKS proxy needs a TCP port, not a socket path' };
@@ -204,23 +195,4 @@ export function parseForward(flag: ForwardFlag, spec: string | number): ParseRes
     ok: true,
     value: { kind: flag, bind: parsed.value.bind, target: parsed.value.target, spec: text },
   };
-}
-
-/** True when the address came as a path, i.e. is a unix socket. */
-export function isSocketPath(address: TcpAddress | HostPort | SocketPath): address is SocketPath {
-  return 'path' in address;
-}
-
-/**
- * Renders an address for humans, bracketing IPv6 hosts: `127.0.0.1:8888`, `[::1]:80`, `/tmp/s.sock`.
- *
- * @example formatAddress({ port: 1080 }, '127.0.0.1') // '127.0.0.1:1080'
- */
-export function formatAddress(
-  address: TcpAddress | HostPort | SocketPath,
-  defaultHost: string = 'localhost',
-): string {
-  if (isSocketPath(address)) return address.path;
-  const host = address.host ?? defaultHost;
-  return `${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }

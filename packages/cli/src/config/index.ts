@@ -1,25 +1,19 @@
 export { describeForward, describePlan, planJson } from './describe-plan.js';
 export { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
 export {
-  type DynamicForward,
+  type DynamicForwardEntry,
   type ForwardFlag,
-  formatAddress,
-  type HostPort,
-  isSocketPath,
-  type LocalForward,
+  type LocalForwardEntry,
   type ParsedForward,
   parseForward,
-  type RemoteDynamicForward,
-  type RemoteForward,
-  type SocketPath,
-  type TcpAddress,
+  type RemoteDynamicForwardEntry,
+  type RemoteForwardEntry,
 } from './forward-spec.js';
 export { type Env, interpolate } from './interpolate.js';
 export { type LoadOptions, type LoadResult, loadConfig } from './load.js';
 export type {
   ConfigDefaults,
   HostConfig,
-  ReadyCheck,
   SlurmConfig,
   TunnelConfig,
   TunnelsConfig,
@@ -38,7 +32,6 @@ export { type ConfigProblem, formatProblem, type ParseResult, type SourcePositio
 export {
   type DefaultsEntry,
   type HostEntry,
-  type HostKeyMode,
   type ReadyEntry,
   type SlurmEntry,
   type TransportEntry,

@@ -1,7 +1,8 @@
+import { DEFAULTS, type HostKeyMode, type ReadyCheck } from '@fwd/core';
 import { parseDuration } from './duration.js';
 import { type ForwardFlag, type ParsedForward, parseForward } from './forward-spec.js';
 import type { PathSegment, SourcePosition } from './problems.js';
-import type { HostEntry, HostKeyMode, TransportEntry, TunnelEntry, TunnelsFile } from './schema.js';
+import type { HostEntry, TransportEntry, TunnelEntry, TunnelsFile } from './schema.js';
 import { parseSize } from './size.js';
 
 /** Settings every host inherits. */
@@ -40,9 +41,6 @@ export type SlurmConfig = { timeoutMs?: number; urlFromOutput?: boolean } & (
   | { mode: 'name'; name: string }
   | { mode: 'submit'; run: { script: string } | { wrap: string }; args: string[]; cancelOnExit: boolean }
 );
-
-/** When a tunnel counts as up: an HTTP answer on `path`, or a TCP connection through it. */
-export type ReadyCheck = { kind: 'http'; path: string } | { kind: 'tcp' };
 
 /** A tunnel entry, validated, with every forward parsed and default bind addresses applied. */
 export interface TunnelConfig {
@@ -101,9 +99,12 @@ function bytes(text: string | undefined): number | undefined {
 function normalizeDefaults(file: TunnelsFile, ctx: NormalizeContext): ConfigDefaults {
   const d = ctx.clean(['defaults']) ? (file.defaults ?? {}) : {};
   const out: ConfigDefaults = {
-    ...(d.keepalive !== undefined ? { keepaliveMs: ms(d.keepalive, 15_000) } : {}),
-    reconnect: { initialMs: ms(d.reconnect?.initial, 250), maxMs: ms(d.reconnect?.max, 30_000) },
-    bind: d.bind ?? '127.0.0.1',
+    ...(d.keepalive !== undefined ? { keepaliveMs: ms(d.keepalive, DEFAULTS.keepaliveMs) } : {}),
+    reconnect: {
+      initialMs: ms(d.reconnect?.initial, DEFAULTS.reconnect.initialMs),
+      maxMs: ms(d.reconnect?.max, DEFAULTS.reconnect.maxMs),
+    },
+    bind: d.bind ?? DEFAULTS.bindHost,
   };
   if (d.hostKeys !== undefined) out.hostKeys = d.hostKeys;
   const window = bytes(d.window);

@@ -1,6 +1,7 @@
-import { cannotRecordKnownHosts, DEFAULTS } from '@fwd/core';
+import { cannotRecordKnownHosts, DEFAULTS, type HostKeyMode } from '@fwd/core';
+import { UsageError } from '../usage-error.js';
 import type { ConfigDefaults, HostConfig } from './normalize.js';
-import type { HostKeyMode, TransportEntry } from './schema.js';
+import type { TransportEntry } from './schema.js';
 import type { IgnoredKeyword, ResolvedSshHost, SshDestination } from './ssh-config.js';
 import { expandTilde } from './ssh-config-include.js';
 
@@ -46,9 +47,6 @@ export interface PlanHop {
   /** Where fwd read ~/.ssh/config differently from ssh (Match exec not run, ...). */
   sshConfigNotes: string[];
 }
-
-/** A config problem found while resolving a host (reported at the tunnels.yaml host). */
-export class PlanError extends Error {}
 
 function hostKeyMode(defaults: ConfigDefaults, strict: string | undefined): HostKeyMode {
   if (defaults.hostKeys !== undefined) return defaults.hostKeys;
@@ -116,7 +114,7 @@ export function planHop(
   // A YAML transport or jump is more specific; ssh too ignores ProxyCommand once -J is given.
   if (resolved.proxyCommand !== undefined && yaml?.transport === undefined && yaml?.jump === undefined) {
     if (resolved.proxyUseFdpass) {
-      throw new PlanError(
+      throw new UsageError(
         `ProxyUseFdpass yes (${resolved.origins.proxyUseFdpass}) is not supported: fwd talks to ProxyCommand ` +
           'over its stdin/stdout; set ProxyUseFdpass no for this host',
       );

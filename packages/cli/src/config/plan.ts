@@ -1,7 +1,9 @@
+import { DEFAULTS, type ReadyCheck } from '@fwd/core';
+import { UsageError } from '../usage-error.js';
 import { isDestination } from './cross-checks.js';
 import { type ForwardFlag, type ParsedForward, parseForward } from './forward-spec.js';
-import type { HostConfig, ReadyCheck, SlurmConfig, TunnelsConfig } from './normalize.js';
-import { PlanError, type PlanHop, planHop } from './plan-hop.js';
+import type { HostConfig, SlurmConfig, TunnelsConfig } from './normalize.js';
+import { type PlanHop, planHop } from './plan-hop.js';
 import type { ConfigProblem } from './problems.js';
 import {
   parseDestination,
@@ -65,7 +67,8 @@ function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
   const self: Resolver = {
     ref(text) {
       const parsed = isDestination(text) ? parseDestination(text) : { host: text };
-      if (parsed === undefined) throw new PlanError(`bad destination "${text}": expected [user@]host[:port]`);
+      if (parsed === undefined)
+        throw new UsageError(`bad destination "${text}": expected [user@]host[:port]`);
       return parsed;
     },
     hop(ref) {
@@ -89,9 +92,10 @@ function resolver(config: TunnelsConfig, ssh: SshConfigOptions): Resolver {
     },
     // Like `ProxyJump a,b`: a is reached through its own chain, b through a (b's own ProxyJump is ignored).
     chain(ref, trail) {
-      if (trail.includes(ref.host)) throw new PlanError(`jump cycle: ${[...trail, ref.host].join(' → ')}`);
+      if (trail.includes(ref.host)) throw new UsageError(`jump cycle: ${[...trail, ref.host].join(' → ')}`);
       // Bounds the recursion (and the trail copies) for a file that chains thousands of hosts.
-      if (trail.length >= MAX_JUMPS) throw new PlanError(`more than ${MAX_JUMPS} jumps to reach ${trail[0]}`);
+      if (trail.length >= MAX_JUMPS)
+        throw new UsageError(`more than ${MAX_JUMPS} jumps to reach ${trail[0]}`);
       const [first, ...rest] = self.hop(ref).jumps;
       if (first === undefined) return [];
       // ssh ignores the ProxyCommand of a host it reaches through a jump (-J wins over it).
@@ -189,7 +193,7 @@ export function planFromArgs(args: OneOffArgs, ssh: SshConfigOptions): PlanResul
       problems: [{ file, ...at, path: 'destination', message: `bad destination "${args.destination}"` }],
     };
   }
-  const bind = '127.0.0.1';
+  const bind = DEFAULTS.bindHost;
   const forwards: ParsedForward[] = [];
   const flags: [ForwardFlag, string, string[]][] = [
     ['local', '-L', args.local],
@@ -228,7 +232,7 @@ export function planFromArgs(args: OneOffArgs, ssh: SshConfigOptions): PlanResul
   if (args.jump !== undefined) host.jump = args.jump.split(',').map((j) => j.trim());
   const config: TunnelsConfig = {
     file,
-    defaults: { reconnect: { initialMs: 250, maxMs: 30_000 }, bind },
+    defaults: { reconnect: { ...DEFAULTS.reconnect }, bind },
     hosts: [host],
     tunnels: [{ name: destination.host, position: at, host: destination.host, forwards }],
   };

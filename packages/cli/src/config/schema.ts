@@ -1,9 +1,7 @@
+import type { HostKeyMode } from '@fwd/core';
 import Type, { type Static, type TSchema } from 'typebox';
 import { DURATION_HINT, DURATION_PATTERN } from './duration.js';
 import { SIZE_HINT, SIZE_PATTERN } from './size.js';
-
-/** How unknown host keys are treated; there is deliberately no "accept anything". */
-export type HostKeyMode = 'strict' | 'accept-new';
 
 /** `defaults:` as written in tunnels.yaml. */
 export interface DefaultsEntry {

@@ -5,7 +5,6 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import type { TunnelStatus } from '@fwd/core';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
-import { NO_TERMINAL } from '../prompts.js';
 import { daemonLines } from '../render/daemon-view.js';
 import { formatUptime } from '../render/format.js';
 import { interruptSignal } from '../signals.js';
@@ -108,10 +107,11 @@ export async function startInBackground(start: BackgroundStart, io: CliIO): Prom
       const why = t.lastError ? `${t.lastError.message} [${t.lastError.code}]` : `${t.state}`;
       complain(io, `${t.name} did not come up: ${why}`);
     }
-    if (outcome.status.tunnels.some((t) => t.lastError?.message.includes(NO_TERMINAL))) {
+    // A background fwd can never prompt: when a login failed, that may be why.
+    if (outcome.status.tunnels.some((t) => t.lastError?.code === 'AUTH_FAILED')) {
       complain(
         io,
-        'a background fwd has no terminal to ask for a password or passphrase: load the key into ssh-agent (ssh-add) or run `fwd up` in the foreground',
+        'a background fwd has no terminal to ask for a password, passphrase or code: load the key into ssh-agent (ssh-add) or run `fwd up` in the foreground',
       );
     }
   } else if (outcome.kind === 'exited') {

@@ -13,15 +13,6 @@ export interface MetricsServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** "9464" → 127.0.0.1:9464 (loopback unless an address is given), "[::1]:9464", "0.0.0.0:9464". */
-export function parseListenAddress(text: string): { host: string; port: number } | undefined {
-  const match = /^(?:(?:\[([^\]]+)\]|([^:[\]]+)):)?(\d+)$/.exec(text.trim());
-  if (!match) return undefined;
-  const port = Number(match[3]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  return { host: match[1] ?? match[2] ?? '127.0.0.1', port };
-}
-
 /**
  * Serves `/metrics` (Prometheus text) and `/healthz` (200 when no tunnel has failed, else 503,
  * with every tunnel's state as JSON). Off unless asked; loopback unless told otherwise.
