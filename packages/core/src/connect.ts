@@ -9,9 +9,8 @@ import { abortError, asFwdError, FwdError } from './errors.js';
 import { type HostKeyPolicy, knownHosts } from './host-keys.js';
 import { PhaseTimer, suspendingDuringPrompts } from './phase-timer.js';
 import { SshSession } from './ssh-session.js';
-import { ssh2 } from './ssh2-adapter.js';
+import { coalesceWrites, ssh2 } from './ssh2-adapter.js';
 import type { Transport } from './transport.js';
-import { coalesceWrites } from './write-coalescing.js';
 
 export interface ConnectOptions extends AuthOptions {
   transport: Transport;

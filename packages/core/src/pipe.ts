@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ReceiveWindow } from './channel-window.js';
-import { corkForThisTick } from './write-coalescing.js';
+import { corkForThisTick } from './ssh2-adapter.js';
 
 /** Bytes moved by one connection or a whole forward; mutated in place on the hot path. */
 export interface ByteCounters {
@@ -96,7 +96,7 @@ export function pipeBothWays(
     localClosed = true;
     local.off('data', onLocalData);
     // Closes the channel (EOF first if not yet sent); its 'close' follows the server's reply.
-    if (!remoteClosed) release(remote);
+    if (!remoteClosed) remote.destroy();
     finishIfBothClosed();
   });
   remote.on('close', () => {
@@ -123,7 +123,7 @@ export function pipeBothWays(
     abort(reason?: Error): void {
       if (reason) note(reason);
       if (!remoteClosed) {
-        release(remote);
+        remote.destroy();
         // Do not wait for the server to confirm the close: it may be the thing that is gone.
         remoteClosed = true;
         window?.close();
@@ -133,14 +133,4 @@ export function pipeBothWays(
       finishIfBothClosed();
     },
   };
-}
-
-/**
- * Ends and closes the remote side. An ssh2 channel's destroy() is end() + close(); once it has
- * ended, close() alone avoids end()'s "already finished" error object (a few % per connection).
- */
-function release(remote: Duplex): void {
-  const channel = remote as Duplex & { close?: () => void };
-  if (remote.writableEnded && typeof channel.close === 'function') channel.close();
-  else remote.destroy();
 }

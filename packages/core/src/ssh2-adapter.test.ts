@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import { BASE_WINDOW, windowTuning } from './channel-window.js';
-import { pooledRandomFillSync, ssh2, takeReceiveWindow, tuneReceiveWindow } from './ssh2-adapter.js';
+import {
+  coalesceWrites,
+  corkForThisTick,
+  pooledRandomFillSync,
+  ssh2,
+  takeReceiveWindow,
+  tuneReceiveWindow,
+} from './ssh2-adapter.js';
 
 const require = createRequire(import.meta.url);
 
@@ -106,6 +113,49 @@ describe('ssh2 adapter', () => {
       expect(takeReceiveWindow(channel)).toBeUndefined();
       const { PassThrough } = await import('node:stream');
       expect(takeReceiveWindow(tuneReceiveWindow(new PassThrough(), windowTuning()))).toBeUndefined();
+    });
+  });
+
+  describe('write batching', () => {
+    const recorder = async () => {
+      const { Writable } = await import('node:stream');
+      const calls: number[] = [];
+      const stream = new Writable({
+        write(_chunk, _enc, cb) {
+          calls.push(1);
+          cb();
+        },
+        writev(chunks, cb) {
+          calls.push(chunks.length);
+          cb();
+        },
+      });
+      return { stream, calls };
+    };
+
+    it('sends every packet ssh2 writes in one tick as one writev, and does not hold them past it', async () => {
+      const { stream, calls } = await recorder();
+      const socket = coalesceWrites(stream);
+      socket.write(Buffer.from('a'));
+      socket.write(Buffer.from('b'));
+      socket.write(Buffer.from('c'));
+      expect(calls).toEqual([]);
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(calls).toEqual([3]);
+      socket.write(Buffer.from('d'));
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(calls).toEqual([3, 1]);
+    });
+
+    it('corks a stream written from one place until the end of the tick', async () => {
+      const { stream, calls } = await recorder();
+      corkForThisTick(stream);
+      corkForThisTick(stream); // once per tick
+      stream.write(Buffer.from('a'));
+      stream.write(Buffer.from('b'));
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(calls).toEqual([2]);
+      expect(stream.writableCorked).toBe(0);
     });
   });
 });

@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import type ssh2Types from 'ssh2';
 import { ReceiveWindow, type WindowTuning } from './channel-window.js';
 
-// The one place that loads ssh2, with two measured fixes to its hot paths (profiles: README of
-// shared/bench and this repo's bench/README.md). Behaviour is unchanged; only allocations and
-// system calls go away. Everything in core imports ssh2 from here.
+// The one place that adapts ssh2: loads it with two measured fixes to its hot paths, batches its
+// per-packet writes, and takes a channel's receive window over (patches/ are the changes that
+// cannot be made from outside). Profiles: shared/bench's README and this repo's bench/README.md.
+// Behaviour is unchanged; only allocations and system calls go away. Core imports ssh2 from here.
 
 const require = createRequire(import.meta.url);
 
@@ -59,8 +60,9 @@ if (alreadyLoaded) {
 
 /**
  * ssh2's Channel.destroy() is end() + close(); on a channel that has already ended (the normal
- * case at teardown: Node's autoDestroy calls it) end() builds an "already finished" error that
- * nobody sees — 2-4 % of CPU per connection. Same effect, without the error object.
+ * case at teardown: Node's autoDestroy calls it, and so does a pipe releasing its channel) end()
+ * builds an "already finished" error that nobody sees — 2-4 % of CPU per connection. Same effect,
+ * without the error object.
  */
 const { Channel } = require('ssh2/lib/Channel.js') as {
   Channel: { prototype: { destroy(): unknown; end(): unknown; close(): unknown; writableEnded: boolean } };
@@ -72,6 +74,33 @@ Channel.prototype.destroy = function destroy(this: typeof Channel.prototype) {
 };
 
 export const ssh2: typeof ssh2Types = loaded;
+
+function uncork(stream: Writable): void {
+  stream.uncork();
+}
+
+/** For a stream written from one place: cork it until the end of the current tick. */
+export function corkForThisTick(stream: Writable): void {
+  if (stream.writableCorked === 0) {
+    stream.cork();
+    process.nextTick(uncork, stream);
+  }
+}
+
+/**
+ * Batches every write made to `stream` (ssh2's socket) within one tick into a single writev:
+ * ssh2 writes each SSH packet separately (two or more per 64 KiB read), and one syscall per
+ * packet was the largest cost in profiles. The batch is flushed before the event loop continues,
+ * so no latency is added.
+ */
+export function coalesceWrites<T extends Writable>(stream: T): T {
+  const write = stream.write;
+  stream.write = function coalescedWrite(this: T, ...args: Parameters<T['write']>): boolean {
+    corkForThisTick(this);
+    return write.apply(this, args as Parameters<Writable['write']>);
+  } as T['write'];
+  return stream;
+}
 
 /** ssh2's Channel as patched by patches/ssh2+…+channel-window-owner.patch. */
 interface OwnableChannel {
