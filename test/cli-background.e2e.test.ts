@@ -267,7 +267,9 @@ describe.skipIf(skipWithoutDocker)('fwd up -d, ps, logs, down (the real binary) 
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('nb did not come up: authentication to bob@127.0.0.1');
     expect(failed.stderr).toContain('no terminal to ask on');
-    expect(failed.stderr).toContain('a background fwd has no terminal to ask for a password, passphrase or code');
+    expect(failed.stderr).toContain(
+      'a background fwd has no terminal to ask for a password, passphrase or code',
+    );
     expect(failed.stderr).toContain('nothing is left running');
     expect(await at.ps()).toEqual([]);
     expect(await readdir(join(at.runtime, 'fwd'))).toEqual([]);

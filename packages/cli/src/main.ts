@@ -59,9 +59,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Once a command is over, nothing may keep fwd alive: not a DNS lookup still in libuv's thread
+// pool, nor a handle some library forgot. Unref'd, so a clean exit is not delayed by it.
+const EXIT_GRACE_MS = 2_000;
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   },
   (err: unknown) => {
     complain(io, `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
