@@ -4,6 +4,7 @@ import { type CliIO, complain, EXIT } from '../io.js';
 import { openUrl, webScheme } from '../render/http-urls.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
 import { commandLine } from './command-line.js';
+import { adviseOnExposure } from './exposure-advice.js';
 import { adviseOnPorts, type BindRights, detectBindRights } from './port-advice.js';
 
 /** `fwd check [tunnels.yaml]`: validate and resolve, print the plan, touch no network. */
@@ -34,7 +35,12 @@ export async function checkCommand(
   }
   // Port advice is a warning here: this may not be the user or machine that runs `fwd up`.
   const advice = adviseOnPorts(outcome.plan, rights);
-  const warnings = [...advice.denied, ...advice.warnings, ...hostKeyWarnings(outcome.plan)];
+  const warnings = [
+    ...advice.denied,
+    ...advice.warnings,
+    ...adviseOnExposure(outcome.plan),
+    ...hostKeyWarnings(outcome.plan),
+  ];
   if (values.json) {
     const json = { file, ok: true, ...planJson(outcome.plan), warnings };
     io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);

@@ -3,6 +3,7 @@ import { type CliIO, complain, EXIT } from '../io.js';
 import { httpUrls } from '../render/http-urls.js';
 import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
 import { UsageError } from '../usage-error.js';
+import { adviseOnExposure, metricsExposure } from './exposure-advice.js';
 import { runOptionsFrom } from './output-flags.js';
 import { adviseOnPorts, detectBindRights } from './port-advice.js';
 
@@ -35,15 +36,17 @@ export async function launchPlan(plan: Plan, io: CliIO, options: LaunchOptions):
     return EXIT.usage;
   }
   const { detach, background } = options;
+  const exposed = run.metrics ? metricsExposure(run.metrics) : undefined;
+  const warnings = [...advice.warnings, ...adviseOnExposure(plan), ...(exposed ? [exposed] : [])];
   if (detach && !background) {
-    for (const warning of advice.warnings) complain(io, `warning: ${warning}`);
+    for (const warning of warnings) complain(io, `warning: ${warning}`);
     const { startInBackground } = await import('../daemon/start-daemon.js');
     return startInBackground({ ...detach, json: run.json }, io);
   }
   return runTunnels(plan, io, {
     ...run,
     ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
-    warnings: advice.warnings,
+    warnings,
     urls: httpUrls(plan),
     ...(background ? { background } : {}),
   });
