@@ -6,7 +6,13 @@ import { freePort } from './support/faults.js';
 import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
 import { newKeyPair } from './support/keys.js';
 import { downloadFromSource, echo, httpGet } from './support/net-client.js';
-import { newRelayToken, type RelayContainer, startRelayContainer } from './support/relay.js';
+import {
+  newRelayToken,
+  type RelayContainer,
+  selfSignedCertificate,
+  startNginxProxy,
+  startRelayContainer,
+} from './support/relay.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd } from './support/sshd.js';
 
@@ -139,6 +145,64 @@ describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml 
     expect(await refused.exited).toBe(1);
     const refusedText = JSON.stringify(refused.events) + refused.stderr();
     expect(Object.values(wrong).filter((secret) => refusedText.includes(secret))).toEqual([]);
+  });
+
+  it("runs through wss:// nginx (TLS terminated by Debian's nginx) → relay → sshd, only nginx published", async () => {
+    const cert = await selfSignedCertificate(['127.0.0.1', 'localhost']);
+    // The relay publishes nothing either: nginx reaches it as relay:8080 on the Docker network.
+    await using inner = await startRelayContainer({
+      network,
+      allow: ['login:22'],
+      tokens: [token],
+      alias: 'relay',
+      publish: false,
+    });
+    await using nginx = await startNginxProxy({ network, tls: cert });
+    await home.write('relay-ca.pem', cert.cert);
+    const behindNginx = (ca: boolean): string =>
+      [
+        'version: 1',
+        'hosts:',
+        '  login:',
+        '    user: alice',
+        `    transport: { type: websocket, url: "${nginx.url}", token: "${TOKEN_REF}"${ca ? ', ca: relay-ca.pem' : ''} }`,
+        '  node:',
+        '    host: node17',
+        '    user: alice',
+        '    jump: login',
+        'tunnels:',
+        '  web: { host: login, local: "0:localhost:8080" }',
+        '  deep: { host: node, local: "0:127.0.0.1:7001" }',
+        '',
+      ].join('\n');
+
+    // Without `ca` the self-signed certificate is refused: TLS is real, and fatal (no retry loop).
+    const untrusted = await home.write('nginx-untrusted.yaml', behindNginx(false));
+    await using refused = startFwd(['up', untrusted, '--json', '--only', 'web'], {
+      home: home.dir,
+      env: { FWD_RELAY_TOKEN: token },
+    });
+    const failed = await refused.waitForEvent((e) => e.event === 'tunnel' && e.state === 'failed');
+    expect(failed.error).toMatchObject({ code: 'TLS_FAILED' });
+    expect(await refused.exited).toBe(1);
+
+    const file = await home.write('nginx.yaml', behindNginx(true));
+    await using fwd = startFwd(['up', file, '--json'], { home: home.dir, env: { FWD_RELAY_TOKEN: token } });
+    const [web, deep] = await Promise.all([fwd.waitForEvent(isUp('web')), fwd.waitForEvent(isUp('deep'))]);
+    expect((await httpGet(listenAddress(web), '/via-nginx')).status).toBe(200);
+    const payload = randomBytes(8 * 1024 * 1024);
+    expect((await echo(listenAddress(deep), payload)).equals(payload)).toBe(true);
+    expect(fwd.events.filter((e) => e.event === 'log' && e.level === 'warn')).toEqual([]);
+    fwd.child.kill('SIGINT');
+    expect(await fwd.exited).toBe(130);
+
+    // The relay saw the session to login (node17 is reached through it) come through nginx
+    // (X-Forwarded-For), and nginx switched protocols.
+    const opened = (await inner.logs()).filter((e) => e.event === 'tunnel-open');
+    expect(opened.length).toBeGreaterThanOrEqual(1);
+    for (const event of opened) expect(event.forwardedFor).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(await nginx.logs()).toMatch(/"GET \/ssh\?target=login%3A22 HTTP\/1\.1" 101 /);
+    expect(JSON.stringify(fwd.events) + fwd.stderr() + (await nginx.logs())).not.toContain(token);
   });
 
   it('fails with RELAY_UNAUTHORIZED (no retry loop) on a wrong token, without showing it', async () => {

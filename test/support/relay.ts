@@ -32,6 +32,10 @@ export interface StartRelayContainerOptions {
   args?: string[];
   /** A fixed port on 127.0.0.1, for tests that restart the relay and need the same URL. */
   hostPort?: number;
+  /** A name on `network`, for a reverse proxy in front of it (fwd/relay-nginx expects `relay`). */
+  alias?: string;
+  /** Publish nothing: only containers on `network` reach the relay (e.g. through nginx). */
+  publish?: boolean;
 }
 
 export interface RelayContainer extends AsyncDisposable {
@@ -62,9 +66,14 @@ export async function startRelayContainer(options: StartRelayContainerOptions): 
       { source: REPO, target: '/opt/fwd', mode: 'ro' },
     ])
     .withEnvironment({ FWD_RELAY_TOKENS: options.tokens.join(',') })
-    .withLoopbackPorts(options.hostPort ? { container: 8080, host: options.hostPort } : 8080)
     .withWaitStrategy(Wait.forLogMessage('"event":"listening"'))
     .withStartupTimeout(30_000);
+  if (options.publish !== false) {
+    builder = builder.withLoopbackPorts(
+      options.hostPort ? { container: 8080, host: options.hostPort } : 8080,
+    );
+  }
+  if (options.alias) builder = builder.withNetworkAliases(options.alias);
   if (options.tls) {
     builder = builder.withCopyContentToContainer([
       { content: options.tls.cert, target: '/etc/fwd/relay-cert.pem', mode: 0o644 },
@@ -74,7 +83,7 @@ export async function startRelayContainer(options: StartRelayContainerOptions): 
     args.push('--tls-cert', '/etc/fwd/relay-cert.pem', '--tls-key', '/etc/fwd/relay-key.pem');
   }
   const container = await builder.withCommand(args).start();
-  const port = container.getMappedPort(8080);
+  const port = options.publish === false ? 0 : container.getMappedPort(8080);
   const logs = async (): Promise<Array<Record<string, unknown>>> => {
     const { stdout } = await run('docker', ['logs', container.getId()], { maxBuffer: 64 * 1024 * 1024 });
     return stdout
@@ -98,6 +107,51 @@ export async function startRelayContainer(options: StartRelayContainerOptions): 
     async [Symbol.asyncDispose]() {
       if (killed) await run('docker', ['rm', '-f', container.getId()]).catch(() => {});
       else await container.stop({ timeout: 1_000 });
+    },
+  };
+}
+
+export interface NginxProxy extends AsyncDisposable {
+  /** `wss://127.0.0.1:PORT/ssh`: nginx's published TLS port, the only way in. */
+  readonly url: string;
+  readonly port: number;
+  readonly container: StartedTestContainer;
+  /** nginx's access and error log. */
+  logs(): Promise<string>;
+}
+
+/**
+ * Runs fwd/relay-nginx on `network`: Debian's nginx terminating TLS with `tls` and passing the
+ * websocket upgrade to the relay container aliased `relay` (start that first: nginx resolves it
+ * at start). Publishes only 443, on 127.0.0.1.
+ */
+export async function startNginxProxy(options: {
+  network: StartedNetwork;
+  tls: { cert: string; key: string };
+}): Promise<NginxProxy> {
+  const container = await new LoopbackContainer('fwd/relay-nginx')
+    .withNetwork(options.network)
+    .withCopyContentToContainer([
+      { content: options.tls.cert, target: '/etc/nginx/tls/cert.pem', mode: 0o644 },
+      { content: options.tls.key, target: '/etc/nginx/tls/key.pem', mode: 0o600 },
+    ])
+    .withLoopbackPorts(443)
+    .withWaitStrategy(Wait.forListeningPorts())
+    .withStartupTimeout(30_000)
+    .start();
+  const port = container.getMappedPort(443);
+  return {
+    url: `wss://127.0.0.1:${port}/ssh`,
+    port,
+    container,
+    async logs() {
+      const { stdout, stderr } = await run('docker', ['logs', container.getId()], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return stdout + stderr;
+    },
+    async [Symbol.asyncDispose]() {
+      await container.stop({ timeout: 1_000 });
     },
   };
 }
