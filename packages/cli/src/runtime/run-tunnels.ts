@@ -73,7 +73,8 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     if (!nativeCryptoAvailable()) {
       renderer.note(
         'warn',
-        'ssh2 native crypto binding missing: throughput will be >10× lower (rebuild with npm ci)',
+        // The fix depends on how fwd was installed: README "Install" explains both.
+        'ssh2 native crypto binding missing: throughput will be >10× lower (reinstall with npm i -g --allow-scripts=ssh2,cpu-features,bufferutil @fwd/cli and a C compiler; in a checkout: npm ci)',
       );
     }
     for (const warning of options.warnings ?? []) renderer.note('warn', warning);
