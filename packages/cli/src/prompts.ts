@@ -1,8 +1,16 @@
+import type { KeyboardInteractiveRequest } from '@fwd/core';
 import { isTTY } from './io.js';
 
+export interface AskOptions {
+  /** false hides the answer (passwords, one-time codes, passphrases). */
+  echo: boolean;
+  /** Lines shown first, in the same turn at the terminal (a server's name and instructions). */
+  preface?: string;
+}
+
 export interface Prompter {
-  /** Asks on the terminal; `echo: false` hides the answer. Rejects when there is no terminal. */
-  ask(question: string, options: { echo: boolean }): Promise<string | undefined>;
+  /** Asks on the terminal. Rejects when there is no terminal. */
+  ask(question: string, options: AskOptions): Promise<string | undefined>;
   readonly interactive: boolean;
 }
 
@@ -26,9 +34,9 @@ export function terminalPrompter(
 ): Prompter {
   const interactive = isTTY(stdin) && isTTY(stderr);
   let queue: Promise<unknown> = Promise.resolve();
-  const ask = (question: string, options: { echo: boolean }): Promise<string | undefined> => {
+  const ask = (question: string, options: AskOptions): Promise<string | undefined> => {
     if (!interactive) return Promise.reject(new Error(NO_TERMINAL));
-    const run = queue.then(() => readLine(stdin as NodeJS.ReadStream, stderr, question, options.echo, hooks));
+    const run = queue.then(() => readLine(stdin as NodeJS.ReadStream, stderr, question, options, hooks));
     queue = run.catch(() => undefined);
     return run;
   };
@@ -39,7 +47,7 @@ function readLine(
   stdin: NodeJS.ReadStream,
   stderr: NodeJS.WritableStream,
   question: string,
-  echo: boolean,
+  { echo, preface }: AskOptions,
   hooks: PromptHooks,
 ): Promise<string | undefined> {
   hooks.before?.();
@@ -47,6 +55,7 @@ function readLine(
     const wasRaw = stdin.isRaw;
     stdin.setRawMode(true);
     stdin.resume();
+    if (preface) stderr.write(`${preface.replace(/\r?\n$/, '')}\n`);
     stderr.write(question);
     let answer = '';
     const finish = (value: string | undefined): void => {
@@ -82,4 +91,32 @@ function readLine(
     };
     stdin.on('data', onData);
   });
+}
+
+/** Server text made safe to print: no terminal control sequences (OpenSSH strnvis()es it too). */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  return text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+}
+
+/**
+ * Answers keyboard-interactive rounds (a password, then a one-time code, a Duo menu ...) at the
+ * terminal as OpenSSH does: the round's name and instructions first, then each prompt as
+ * `(user@host) Prompt: `, hidden unless the server asks for echo.
+ */
+export function keyboardInteractiveAsker(
+  prompter: Prompter,
+  where: string,
+): (request: KeyboardInteractiveRequest) => Promise<string[] | undefined> {
+  return async (request) => {
+    const answers: string[] = [];
+    const preface = [request.name, request.instructions].map((t) => printable(t).trim()).filter(Boolean);
+    for (const [i, p] of request.prompts.entries()) {
+      const options = { echo: p.echo, ...(i === 0 && preface.length ? { preface: preface.join('\n') } : {}) };
+      const answer = await prompter.ask(`(${where}) ${printable(p.prompt)}`, options);
+      if (answer === undefined) return undefined;
+      answers.push(answer);
+    }
+    return answers;
+  };
 }

@@ -21,7 +21,7 @@ export function redactCommand(command: string): string {
 
 /** A transport as it may be shown or printed as JSON: URL redacted, token and headers left out. */
 export function shownTransport(transport: TransportEntry): Record<string, unknown> {
-  if (transport.type === 'tcp') return { type: 'tcp' };
+  if (transport.type !== 'websocket') return { type: transport.type };
   return {
     type: 'websocket',
     url: redactUrl(transport.url),

@@ -202,7 +202,7 @@ tunnels:
       'tunnels.yaml:5:1  hots: unknown key "hots" (did you mean "hosts"?)',
       'tunnels.yaml:9:11  hosts.cluster.jump: unknown jump host "bastoin"; define it under hosts: or as a Host in ~/.ssh/config',
       'tunnels.yaml:10:3  hosts.Bad: invalid name "Bad": use lowercase letters, digits and -',
-      'tunnels.yaml:13:24  hosts.ws.transport.type: expected tcp or websocket',
+      'tunnels.yaml:13:24  hosts.ws.transport.type: expected tcp or websocket or command',
       'tunnels.yaml:17:34  tunnels.notebook.local[1]: bad forward "88x8:localhost:8888": port must be a number 0-65535',
       'tunnels.yaml:18:3  tunnels.nb2: missing required key "host"',
       'tunnels.yaml:19:5  tunnels.nb2.hots: unknown key "hots" (did you mean "host"?)',

@@ -28,6 +28,7 @@ export interface HostConfig {
   user?: string;
   port?: number;
   identityFiles?: string[];
+  certificateFiles?: string[];
   /** ProxyJump entries, outermost first: names from `hosts:`/~/.ssh/config or `[user@]host[:port]`. */
   jump?: string[];
   transport?: TransportEntry;
@@ -131,6 +132,7 @@ function normalizeHost(name: string, entry: HostEntry, ctx: NormalizeContext): H
   if (entry.user !== undefined) host.user = entry.user;
   if (entry.port !== undefined) host.port = entry.port;
   if (entry.identityFile !== undefined) host.identityFiles = list(entry.identityFile);
+  if (entry.certificateFile !== undefined) host.certificateFiles = list(entry.certificateFile);
   const window = bytes(entry.window);
   if (window !== undefined) host.windowBytes = window;
   // `jump: a,b` is accepted like OpenSSH's ProxyJump list.

@@ -1,4 +1,4 @@
-import { cannotRecordKnownHosts, DEFAULTS, type HostKeyMode } from '@fwd/core';
+import { cannotRecordKnownHosts, checkProxyCommand, DEFAULTS, type HostKeyMode } from '@fwd/core';
 import { UsageError } from '../usage-error.js';
 import type { ConfigDefaults, HostConfig } from './normalize.js';
 import type { TransportEntry } from './schema.js';
@@ -21,8 +21,9 @@ export interface PlanHop {
   /** How to reach it; only the first hop's transport is used when there is a jump chain. */
   transport: TransportEntry;
   /**
-   * ProxyCommand from ~/.ssh/config, as written: the command transport expands `%h %p %r %n %%`
-   * and runs it. Only on the first hop (ssh ignores it for a host reached through a jump).
+   * ProxyCommand from ~/.ssh/config or `transport: { type: command }`, as written: the command
+   * transport expands `%h %p %r %n %%` and runs it. Only on the first hop (ssh ignores it for a
+   * host reached through a jump).
    */
   proxyCommand?: string;
   hostKeys: HostKeyMode;
@@ -46,6 +47,15 @@ export interface PlanHop {
   ignoredSshOptions: IgnoredKeyword[];
   /** Where fwd read ~/.ssh/config differently from ssh (Match exec not run, ...). */
   sshConfigNotes: string[];
+}
+
+/** Refuses a command fwd could not run (bad `%` token, `-`) when the plan is made: `fwd check` says so. */
+function checkCommand(command: string): void {
+  try {
+    checkProxyCommand(command);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function hostKeyMode(defaults: ConfigDefaults, strict: string | undefined): HostKeyMode {
@@ -93,8 +103,10 @@ export function planHop(
     user: ref.user ?? yaml?.user ?? resolved.user,
     identityFiles: yaml?.identityFiles?.map((f) => expandTilde(f, homeDir)) ?? resolved.identityFiles,
     identitiesOnly: resolved.identitiesOnly,
-    certificateFiles: resolved.certificateFiles,
-    transport: yaml?.transport ?? { type: 'tcp' },
+    certificateFiles:
+      yaml?.certificateFiles?.map((f) => expandTilde(f, homeDir)) ?? resolved.certificateFiles,
+    // A command transport is carried as proxyCommand below: one way to run a command, one way to show it.
+    transport: yaml?.transport?.type === 'command' ? { type: 'tcp' } : (yaml?.transport ?? { type: 'tcp' }),
     hostKeys: hostKeyMode(defaults, resolved.strictHostKeyChecking),
     userKnownHostsFiles: resolved.userKnownHostsFiles,
     globalKnownHostsFiles: resolved.globalKnownHostsFiles,
@@ -121,6 +133,8 @@ export function planHop(
     }
     hop.proxyCommand = resolved.proxyCommand;
   }
+  if (yaml?.transport?.type === 'command') hop.proxyCommand = yaml.transport.command;
+  if (hop.proxyCommand !== undefined) checkCommand(hop.proxyCommand);
   const warning = hostKeyWarning(hop, resolved, defaults.hostKeys !== undefined);
   if (warning !== undefined) hop.hostKeyWarning = warning;
   return hop;

@@ -13,6 +13,7 @@ const valid = [
   'version: 1\ndefaults: { keepalive: 1m30s, hostKeys: accept-new }\nhosts: { h: { port: 22, jump: [a, b] } }\ntunnels: { a: { host: h, dynamic: [1080, "127.0.0.1:1081"] } }',
   'version: 1\nhosts: { r: { transport: { type: websocket, url: "wss://x/", headers: { X-A: b }, rejectUnauthorized: false } } }\ntunnels: { a: { host: r, remote: [0:localhost:3000] } }',
   'version: 1\ntunnels: { a: { host: h, local: "1:x:1", slurm: { job: "42_3", timeout: 10m }, ready: { tcp: true }, via: login } }',
+  'version: 1\nhosts: { c: { certificateFile: [a-cert.pub], transport: { type: command, command: "nc %h %p" } } }\ntunnels: { a: { host: c, local: 1:x:1 } }',
 ];
 const invalid = [
   'version: 2\ntunnels: {}',
@@ -22,6 +23,7 @@ const invalid = [
   'version: 1\ntunnels: { a: { host: h, ready: { http: /x, tcp: true } } }',
   'version: 1\nhosts: { h: { transport: { type: tcp, url: "wss://x/" } } }\ntunnels: {}',
   'version: 1\nhosts: { h: { port: 0 } }\ntunnels: {}',
+  'version: 1\nhosts: { h: { transport: { type: command, command: " " } } }\ntunnels: {}',
   'version: 1\ndefaults: { keepalive: 15 }\ntunnels: {}',
   'tunnels: {}',
 ];

@@ -12,7 +12,10 @@ export interface DefaultsEntry {
   window?: string;
 }
 
-/** `transport:` of a host: plain TCP (the default) or SSH carried over a websocket relay. */
+/**
+ * `transport:` of a host: plain TCP (the default), SSH carried over a websocket relay, or over a
+ * command's stdin/stdout (OpenSSH's ProxyCommand).
+ */
 export type TransportEntry =
   | { type: 'tcp' }
   | {
@@ -22,7 +25,8 @@ export type TransportEntry =
       headers?: Record<string, string>;
       ca?: string;
       rejectUnauthorized?: boolean;
-    };
+    }
+  | { type: 'command'; command: string };
 
 /** One entry of `hosts:`. */
 export interface HostEntry {
@@ -31,6 +35,7 @@ export interface HostEntry {
   user?: string;
   port?: number;
   identityFile?: string | string[];
+  certificateFile?: string | string[];
   jump?: string | string[];
   transport?: TransportEntry;
   window?: string;
@@ -154,6 +159,19 @@ const transport = Type.Union(
       },
       strict,
     ),
+    Type.Object(
+      {
+        type: Type.Literal('command'),
+        command: Type.String({
+          pattern: '\\S',
+          patternErrorMessage: 'expected a command',
+          description:
+            "run like OpenSSH's ProxyCommand: SSH goes over its stdin/stdout; %h %p %r %n %% are expanded " +
+            '(e.g. "cloudflared access ssh --hostname %h")',
+        }),
+      },
+      strict,
+    ),
   ],
   { description: 'how to reach the SSH server; default is TCP to host:port' },
 );
@@ -174,6 +192,11 @@ const host = Type.Object(
       Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'expected a port number 1-65535' }),
     ),
     identityFile: Type.Optional(stringOrList('private key file(s); else ssh-agent, else ~/.ssh defaults')),
+    certificateFile: Type.Optional(
+      stringOrList(
+        'OpenSSH user certificate(s) (CertificateFile), used with the key they certify; else <identity file>-cert.pub',
+      ),
+    ),
     jump: Type.Optional(stringOrList('ProxyJump: hosts here or in ~/.ssh/config, outermost first')),
     transport: Type.Optional(transport),
     window: windowSize,

@@ -1,17 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import {
   type ForwardSpec,
   FwdError,
   type HostSpec,
   knownHosts,
-  type PrivateKeySource,
   type SupervisorSpec,
   type Transport,
   type TunnelSpec,
 } from '@fwd/core';
 import type { Plan, PlanHop, PlanHost } from '../config/index.js';
-import { NO_TERMINAL, type Prompter } from '../prompts.js';
+import { keyboardInteractiveAsker, NO_TERMINAL, type Prompter } from '../prompts.js';
 import { type SlurmHost, SlurmTunnels } from '../slurm/slurm-tunnels.js';
+import { CredentialFiles } from './credentials.js';
+import { proxyCommandHop } from './proxy-command-hop.js';
 
 export interface SpecContext {
   prompter: Prompter;
@@ -29,7 +29,7 @@ export interface SpecContext {
  */
 export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Promise<SupervisorSpec> {
   const hosts = new Map<string, HostSpec>();
-  const keyCache = new Map<string, Promise<PrivateKeySource | undefined>>();
+  const files = new CredentialFiles(ctx.warn);
   for (const host of plan.hosts) {
     const hops: PlanHop[] = [...host.jumpChain, host];
     let via: string | undefined;
@@ -42,7 +42,7 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
             .slice(0, i + 1)
             .map((h) => h.name)
             .join(' → ');
-      if (!hosts.has(name)) hosts.set(name, await hostSpec(name, hop, host, via, i === 0, ctx, keyCache));
+      if (!hosts.has(name)) hosts.set(name, await hostSpec(name, hop, host, via, i === 0, ctx, files));
       via = name;
     }
   }
@@ -89,20 +89,9 @@ async function hostSpec(
   via: string | undefined,
   firstHop: boolean,
   ctx: SpecContext,
-  keyCache: Map<string, Promise<PrivateKeySource | undefined>>,
+  files: CredentialFiles,
 ): Promise<HostSpec> {
-  const keys = (
-    await Promise.all(
-      hop.identityFiles.map((file) => {
-        let pending = keyCache.get(file);
-        if (!pending) {
-          pending = readKey(file);
-          keyCache.set(file, pending);
-        }
-        return pending;
-      }),
-    )
-  ).filter((k): k is PrivateKeySource => k !== undefined);
+  const { privateKey, certificates } = await files.forHop(hop);
   const where = `${hop.user}@${hop.hostName}${hop.port === 22 ? '' : `:${hop.port}`}`;
   if (hop.hostKeyWarning !== undefined) ctx.warn(hop.hostKeyWarning);
   const { prompter } = ctx;
@@ -111,19 +100,11 @@ async function hostSpec(
     address: { host: hop.hostName, port: hop.port },
     session: {
       username: hop.user,
-      privateKey: keys,
+      privateKey,
+      ...(certificates.length > 0 ? { certificates } : {}),
       passphrase: (label) => prompter.ask(`Enter passphrase for key '${label}': `, { echo: false }),
       password: () => prompter.ask(`${where}'s password: `, { echo: false }),
-      keyboardInteractive: async (request) => {
-        const answers: string[] = [];
-        if (request.instructions) ctx.warn(`${where}: ${request.instructions}`);
-        for (const p of request.prompts) {
-          const answer = await prompter.ask(`(${where}) ${p.prompt}`, { echo: p.echo });
-          if (answer === undefined) return undefined;
-          answers.push(answer);
-        }
-        return answers;
-      },
+      keyboardInteractive: keyboardInteractiveAsker(prompter, where),
       ...(prompter.interactive ? {} : { promptsUnavailable: NO_TERMINAL }),
       hostKeys: knownHosts({
         mode: hop.hostKeys,
@@ -142,7 +123,9 @@ async function hostSpec(
     reconnect: host.reconnect,
   };
   if (via !== undefined) spec.via = via;
-  if (firstHop && hop.transport.type !== 'tcp') {
+  const command = firstHop ? proxyCommandHop(hop, name, ctx.warn) : undefined;
+  if (command) spec.transport = command;
+  else if (firstHop && hop.transport.type !== 'tcp') {
     const transport = await ctx.transportFor?.(hop);
     if (!transport) {
       throw new FwdError(
@@ -153,16 +136,4 @@ async function hostSpec(
     spec.transport = transport;
   }
   return spec;
-}
-
-async function readKey(file: string): Promise<PrivateKeySource | undefined> {
-  try {
-    return { key: await readFile(file), label: file };
-  } catch (err) {
-    // OpenSSH skips default identity files that do not exist; so do we.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new FwdError('CONFIG_INVALID', `cannot read identity file ${file}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
 }

@@ -1,0 +1,167 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CertificateAuthority,
+  certificateAuthority,
+  sshAgent,
+  type UserKey,
+} from './support/certificates.js';
+import { skipWithoutDocker } from './support/docker.js';
+import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
+import { httpGet } from './support/net-client.js';
+import { type SshHome, sshHome } from './support/ssh-home.js';
+import { type Sshd, startSshd } from './support/sshd.js';
+
+const isUp = (name: string) => (e: FwdEvent) => e.event === 'tunnel' && e.tunnel === name && e.state === 'up';
+const HTTP = 8080; // docker/sshd-auth serves "fwd-auth ok" on the server's 127.0.0.1:8080
+
+// alice has no authorized_keys: only certificates from the test CA log her in. The same
+// ~/.ssh/config is given to the real ssh first (the oracle), then to fwd.
+describe.skipIf(skipWithoutDocker)('fwd up with OpenSSH user certificates', () => {
+  let ca: CertificateAuthority;
+  let sshd: Sshd;
+  let home: SshHome;
+  let named: UserKey;
+  let beside: UserKey;
+  let expired: UserKey;
+
+  beforeAll(async () => {
+    ca = await certificateAuthority();
+    sshd = await startSshd({
+      image: 'fwd/sshd-auth',
+      environment: { AUTHORIZED_KEYS: '', TRUSTED_USER_CA_KEYS: ca.publicKey },
+    });
+    named = ca.userKey('named', 'ecdsa');
+    beside = ca.userKey('beside', 'ed25519');
+    expired = ca.userKey('expired', 'ed25519', '20200101:20200102');
+    home = await sshHome(sshd, '');
+    const common = ['  HostName 127.0.0.1', `  Port ${sshd.port}`, '  User alice', '  IdentitiesOnly yes'];
+    await home.write(
+      '.ssh/config',
+      [
+        'Host named',
+        ...common,
+        `  IdentityFile ${named.file}`,
+        `  CertificateFile ${named.certificateFile}`,
+        'Host beside',
+        ...common,
+        `  IdentityFile ${beside.file}`,
+        'Host old',
+        ...common,
+        `  IdentityFile ${expired.file}`,
+        `  CertificateFile ${expired.certificateFile}`,
+        'Host plain',
+        ...common,
+        `  IdentityFile ${home.keyFile}`,
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    await home?.[Symbol.asyncDispose]();
+    await sshd?.[Symbol.asyncDispose]();
+    await ca?.[Symbol.asyncDispose]();
+  });
+
+  const ssh = (host: string): string =>
+    execFileSync(
+      'ssh',
+      [
+        '-F',
+        `${home.dir}/.ssh/config`,
+        '-o',
+        `UserKnownHostsFile=${home.knownHostsFile}`,
+        '-o',
+        'BatchMode=yes',
+        host,
+        'id -un',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 },
+    );
+
+  it.each(['named', 'beside'])(
+    '%s: logs in where ssh does with the same ~/.ssh/config; HTTP flows',
+    async (host) => {
+      expect(ssh(host)).toBe('alice\n');
+      const file = await home.write(
+        `${host}.yaml`,
+        `version: 1\ntunnels:\n  web: { host: ${host}, local: "0:127.0.0.1:${HTTP}" }\n`,
+      );
+      await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
+      const up = await fwd.waitForEvent(isUp('web'), 30_000);
+      expect((await httpGet(listenAddress(up), '/')).body).toContain('fwd-auth ok');
+      expect(await sshd.sshdLog()).toContain(`ID ${host}@fwd-test`);
+    },
+  );
+
+  it('takes certificateFile: from tunnels.yaml', async () => {
+    const key = ca.userKey('yaml', 'rsa');
+    const file = await home.write(
+      'yaml.yaml',
+      [
+        'version: 1',
+        'hosts:',
+        '  cert-host:',
+        '    host: 127.0.0.1',
+        `    port: ${sshd.port}`,
+        '    user: alice',
+        `    identityFile: ${key.file}`,
+        `    certificateFile: ${key.certificateFile}`,
+        'tunnels:',
+        `  web: { host: cert-host, local: "0:127.0.0.1:${HTTP}" }`,
+        '',
+      ].join('\n'),
+    );
+    await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
+    const up = await fwd.waitForEvent(isUp('web'), 30_000);
+    expect((await httpGet(listenAddress(up), '/')).body).toContain('fwd-auth ok');
+    expect(await sshd.sshdLog()).toContain('ID yaml@fwd-test');
+  });
+
+  it('logs in with the certificate ssh-agent holds (SSH_AUTH_SOCK)', async () => {
+    const key = ca.userKey('agent', 'ed25519');
+    await using agent = await sshAgent(ca.dir);
+    agent.add(key.file);
+    const file = await home.write(
+      'agent.yaml',
+      `version: 1\ntunnels:\n  web: { host: alice@127.0.0.1:${sshd.port}, local: "0:127.0.0.1:${HTTP}" }\n`,
+    );
+    await using fwd = startFwd(['up', file, '--json'], {
+      home: home.dir,
+      env: { SSH_AUTH_SOCK: agent.socket },
+    });
+    const up = await fwd.waitForEvent(isUp('web'), 30_000);
+    expect((await httpGet(listenAddress(up), '/')).body).toContain('fwd-auth ok');
+    expect(await sshd.sshdLog()).toContain('ID agent@fwd-test');
+  });
+
+  it('fails AUTH_FAILED, naming the validity window, for an expired CertificateFile, before connecting', async () => {
+    const file = await home.write(
+      'old.yaml',
+      `version: 1\ntunnels:\n  web: { host: old, local: "0:127.0.0.1:${HTTP}" }\n`,
+    );
+    const before = await sshd.sshdLog();
+    await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
+    const failed = await fwd.waitForEvent((e) => e.event === 'tunnel' && e.state === 'failed', 30_000);
+    expect(failed.error).toMatchObject({
+      code: 'AUTH_FAILED',
+      message: expect.stringContaining(
+        `certificate ${expired.certificateFile} (expired at 2020-01-02 00:00:00 UTC (valid from 2020-01-01 00:00:00 UTC to 2020-01-02 00:00:00 UTC))`,
+      ),
+    });
+    expect(await fwd.exited).toBe(1);
+    expect((await sshd.sshdLog()).slice(before.length)).toBe('');
+  });
+
+  it('fails AUTH_FAILED for the same user without a certificate, as ssh does', async () => {
+    expect(() => ssh('plain')).toThrow(/Permission denied/);
+    const file = await home.write(
+      'plain.yaml',
+      `version: 1\ntunnels:\n  web: { host: plain, local: "0:127.0.0.1:${HTTP}" }\n`,
+    );
+    await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
+    const failed = await fwd.waitForEvent((e) => e.event === 'tunnel' && e.state === 'failed', 30_000);
+    expect(failed.error).toMatchObject({ code: 'AUTH_FAILED' });
+    expect(await fwd.exited).toBe(1);
+  });
+});
