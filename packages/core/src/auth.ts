@@ -9,20 +9,13 @@ import {
 } from './auth-steps.js';
 import { certifiedPrivateKey, matchesCertificate, publicKeyOfPrivateKey } from './certified-key.js';
 import { FwdError } from './errors.js';
+import { type KeyboardInteractiveRequest, keyboardInteractiveMethod } from './keyboard-interactive.js';
 import type { OpenSshCertificate } from './openssh-certificate.js';
 import { ssh2 } from './ssh2-adapter.js';
 import { certificatesSupported } from './ssh2-certificates.js';
 
 export type { CertificateSource, PrivateKeySource } from './auth-steps.js';
-
-export interface KeyboardInteractiveRequest {
-  /** The server's name for this round (often empty), shown before the prompts like OpenSSH does. */
-  readonly name: string;
-  /** The server's instruction text (often empty). */
-  readonly instructions: string;
-  /** `echo: false` means a secret (password, code): never show it while typed. */
-  readonly prompts: ReadonlyArray<{ readonly prompt: string; readonly echo: boolean }>;
-}
+export type { KeyboardInteractiveRequest } from './keyboard-interactive.js';
 
 /**
  * How to authenticate. The library never reads a terminal: secrets it needs later come through
@@ -203,39 +196,17 @@ export class AuthPlan {
     const unavailable = this.#options.promptsUnavailable;
     if (!ask || (unavailable !== undefined && !giveUp)) return undefined;
     this.#tried.push('keyboard-interactive');
-    return {
-      type: 'keyboard-interactive',
-      username: this.#options.username,
-      prompt: (
-        name: string,
-        instructions: string,
-        _lang: string,
-        prompts: Array<{ prompt: string; echo?: boolean }>,
-        finish: (answers: string[]) => void,
-      ) => {
-        const request = {
-          name,
-          instructions,
-          prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
-        };
-        if (unavailable !== undefined && giveUp) {
-          // Answering blank would count as a failed login (PAM delays, lockouts): hang up instead.
-          this.#unanswered = `could not answer the server's prompt ${quotePrompts(request)} (${unavailable})`;
-          giveUp(
-            new FwdError('AUTH_FAILED', `authentication to ${this.#where} failed: ${this.describeFailure()}`),
-          );
-          return;
-        }
-        ask(request).then(
-          (answers) => finish(answers ?? prompts.map(() => '')),
-          (err: unknown) => {
-            this.#skipped.push(`keyboard-interactive (${err instanceof Error ? err.message : String(err)})`);
-            // The server insists on one answer per prompt; fewer is a protocol error that drops us.
-            finish(prompts.map(() => ''));
-          },
-        );
-      },
+    const cannotAnswer = (quoted: string): void => {
+      this.#unanswered = `could not answer the server's prompt ${quoted} (${unavailable})`;
+      const message = `authentication to ${this.#where} failed: ${this.describeFailure()}`;
+      giveUp?.(new FwdError('AUTH_FAILED', message));
     };
+    return keyboardInteractiveMethod({
+      username: this.#options.username,
+      ask,
+      ...(unavailable !== undefined ? { cannotAnswer } : {}),
+      onError: (message) => this.#skipped.push(`keyboard-interactive (${message})`),
+    });
   }
 
   /** Parses a key once per attempt, asking for its passphrase if it is encrypted. */
@@ -269,11 +240,6 @@ export class AuthPlan {
     this.#skipped.push(`${source.label} (wrong or no passphrase)`);
     return undefined;
   }
-}
-
-/** `"Verification code: "`, or several joined: what the server asked, as it asked it. */
-function quotePrompts(request: KeyboardInteractiveRequest): string {
-  return request.prompts.map((p) => JSON.stringify(p.prompt.trim().slice(0, 100))).join(', ');
 }
 
 function single(parsed: ParsedKey | ParsedKey[]): ParsedKey | undefined {
