@@ -47,13 +47,14 @@ describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml 
     await network?.stop();
   });
 
-  const yaml = (url: string): string =>
+  /** `extra`: more transport keys, e.g. `, ca: relay-ca.pem`. */
+  const yaml = (url: string, extra = ''): string =>
     [
       'version: 1',
       'hosts:',
       '  login:',
       '    user: alice',
-      `    transport: { type: websocket, url: "${url}", token: "${TOKEN_REF}" }`,
+      `    transport: { type: websocket, url: "${url}", token: "${TOKEN_REF}"${extra} }`,
       '  node:',
       '    host: node17',
       '    user: alice',
@@ -159,22 +160,7 @@ describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml 
     });
     await using nginx = await startNginxProxy({ network, tls: cert });
     await home.write('relay-ca.pem', cert.cert);
-    const behindNginx = (ca: boolean): string =>
-      [
-        'version: 1',
-        'hosts:',
-        '  login:',
-        '    user: alice',
-        `    transport: { type: websocket, url: "${nginx.url}", token: "${TOKEN_REF}"${ca ? ', ca: relay-ca.pem' : ''} }`,
-        '  node:',
-        '    host: node17',
-        '    user: alice',
-        '    jump: login',
-        'tunnels:',
-        '  web: { host: login, local: "0:localhost:8080" }',
-        '  deep: { host: node, local: "0:127.0.0.1:7001" }',
-        '',
-      ].join('\n');
+    const behindNginx = (ca: boolean): string => yaml(nginx.url, ca ? ', ca: relay-ca.pem' : '');
 
     // Without `ca` the self-signed certificate is refused: TLS is real, and fatal (no retry loop).
     const untrusted = await home.write('nginx-untrusted.yaml', behindNginx(false));

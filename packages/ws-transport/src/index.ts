@@ -1,13 +1,5 @@
 export { isLoopbackHost } from './loopback.js';
-export {
-  BINARY_SUBPROTOCOL,
-  bearerSubprotocol,
-  FWD_SUBPROTOCOL,
-  formatHostPort,
-  type HostPort,
-  parseHostPort,
-  TARGET_PARAM,
-} from './protocol.js';
+export { BINARY_SUBPROTOCOL, bearerSubprotocol, FWD_SUBPROTOCOL, TARGET_PARAM } from './protocol.js';
 export { redactUrl } from './redact-url.js';
 export {
   loadTokenFile,

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   bearerSubprotocol,
-  formatHostPort,
-  parseHostPort,
   sameHostPort,
   tokenFromAuthorization,
   tokenFromSubprotocols,
@@ -23,18 +21,6 @@ describe('relay wire protocol', () => {
     expect(tokenFromAuthorization('Basic abc')).toBeUndefined();
     expect(tokenFromAuthorization('Bearer')).toBeUndefined();
     expect(tokenFromAuthorization(undefined)).toBeUndefined();
-  });
-
-  it('parses and formats host:port, IPv6 in brackets', () => {
-    expect(parseHostPort('login:22')).toEqual({ host: 'login', port: 22 });
-    expect(parseHostPort('LOGIN.Example.edu:2222')).toEqual({ host: 'login.example.edu', port: 2222 });
-    expect(parseHostPort('[::1]:22')).toEqual({ host: '::1', port: 22 });
-    expect(parseHostPort('login', 22)).toEqual({ host: 'login', port: 22 });
-    for (const bad of ['login', 'login:0', 'login:65536', ':22', '::1:22', 'a b:22', 'login:22:33', '']) {
-      expect(parseHostPort(bad), bad).toBeUndefined();
-    }
-    expect(formatHostPort({ host: '::1', port: 22 })).toBe('[::1]:22');
-    expect(formatHostPort({ host: 'login', port: 22 })).toBe('login:22');
   });
 
   it('compares targets by name and port, case-insensitively, without resolving', () => {

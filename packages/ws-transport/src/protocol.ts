@@ -1,3 +1,5 @@
+import type { TcpAddress } from '@fwd/core';
+
 // The wire contract between a fwd client and a relay, beyond "raw SSH bytes in binary messages".
 
 /** Subprotocol a fwd client offers (and the relay selects) when it sends its token as a subprotocol. */
@@ -10,11 +12,6 @@ const BEARER_PREFIX = 'bearer.';
 
 /** The query parameter that names the SSH host the client wants: `?target=login:22`. */
 export const TARGET_PARAM = 'target';
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
 
 /**
  * The token as a subprotocol, for proxies and browsers that cannot send `Authorization`:
@@ -43,30 +40,7 @@ export function tokenFromAuthorization(header: string | undefined): string | und
   return match?.[1];
 }
 
-/** `host:port`, with IPv6 literals in brackets: `[::1]:22`. */
-export function formatHostPort(target: HostPort): string {
-  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
-}
-
-/**
- * Parses `host:port` or `[v6]:port`; undefined when it is not one. With `defaultPort`, a bare
- * host is accepted too.
- *
- * @example parseHostPort('[::1]:22') // { host: '::1', port: 22 }
- */
-export function parseHostPort(text: string, defaultPort?: number): HostPort | undefined {
-  const trimmed = text.trim();
-  const match = /^(?:\[([^\]]+)\]|([^:[\]\s]+))(?::(\d{1,5}))?$/.exec(trimmed);
-  if (!match) return undefined;
-  const host = (match[1] ?? match[2] ?? '').toLowerCase();
-  const portText = match[3];
-  const port = portText === undefined ? defaultPort : Number(portText);
-  if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65_535 || host === '')
-    return undefined;
-  return { host, port };
-}
-
 /** True when two targets name the same host and port (names compared literally, never resolved). */
-export function sameHostPort(a: HostPort, b: HostPort): boolean {
+export function sameHostPort(a: TcpAddress, b: TcpAddress): boolean {
   return a.port === b.port && a.host.toLowerCase() === b.host.toLowerCase();
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { FwdError } from '@fwd/core';
-import { formatHostPort, type HostPort, parseHostPort, sameHostPort, TARGET_PARAM } from './protocol.js';
+import { FwdError, formatEndpoint, parseHostPort, type TcpAddress } from '@fwd/core';
+import { sameHostPort, TARGET_PARAM } from './protocol.js';
 import { presentedToken, type TokenVerifier } from './relay-auth.js';
 
 /** What admission looks at of an upgrade request: plain data, so it is tested without sockets. */
@@ -14,9 +14,9 @@ export interface AdmissionRequest {
 export interface AdmissionPolicy {
   readonly tokens: TokenVerifier;
   /** The only SSH hosts clients may reach; names lower-cased, compared literally, never resolved. */
-  readonly allow: readonly HostPort[];
+  readonly allow: readonly TcpAddress[];
   /** Where a request without `?target=` goes; always allowed. */
-  readonly defaultTarget: HostPort;
+  readonly defaultTarget: TcpAddress;
 }
 
 /** An HTTP answer instead of an upgrade; `reason` is the body and the log's reason, never a token. */
@@ -26,7 +26,7 @@ export interface Refusal {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export type Admission = { readonly target: HostPort } | { readonly refusal: Refusal };
+export type Admission = { readonly target: TcpAddress } | { readonly refusal: Refusal };
 
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
@@ -36,8 +36,8 @@ const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
  */
 export function admissionPolicy(
   tokens: TokenVerifier,
-  allow: readonly HostPort[],
-  defaultTarget?: HostPort,
+  allow: readonly TcpAddress[],
+  defaultTarget?: TcpAddress,
 ): AdmissionPolicy {
   const lowered = allow.map((t) => ({ host: t.host.toLowerCase(), port: t.port }));
   const fallback = defaultTarget ?? lowered[0];
@@ -64,10 +64,10 @@ export function admit(request: AdmissionRequest, policy: AdmissionPolicy): Admis
   if (asked === null) return { target: policy.defaultTarget };
   const target = parseHostPort(asked);
   if (!target) return refuse(400, `target must be host:port, got ${JSON.stringify(asked.slice(0, 100))}`);
-  const allowed =
-    sameHostPort(target, policy.defaultTarget) || policy.allow.some((a) => sameHostPort(a, target));
-  if (!allowed) return refuse(403, `target ${formatHostPort(target)} is not allowed by this relay`);
-  return { target };
+  // The allowlist's spelling of the target is the one the relay connects to.
+  const allowed = [policy.defaultTarget, ...policy.allow].find((a) => sameHostPort(a, target));
+  if (!allowed) return refuse(403, `target ${formatEndpoint(target)} is not allowed by this relay`);
+  return { target: allowed };
 }
 
 function refuse(status: number, reason: string, headers?: Record<string, string>): Admission {

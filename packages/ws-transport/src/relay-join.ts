@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { formatEndpoint, type TcpAddress } from '@fwd/core';
 import type { WebSocketServer } from 'ws';
-import { formatHostPort, type HostPort } from './protocol.js';
 import type { Refusal } from './relay-admission.js';
 import { type RelayCounters, RelayTunnel } from './relay-tunnel.js';
 
@@ -27,7 +27,7 @@ export function joinTarget(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  target: HostPort,
+  target: TcpAddress,
   options: JoinOptions,
 ): Promise<JoinOutcome> {
   return new Promise<JoinOutcome>((resolve) => {
@@ -55,7 +55,7 @@ export function joinTarget(
       socket.off('close', onClientGone);
       if (socket.destroyed) return resolve('gone');
       const why = err.code ?? err.message;
-      resolve({ refusal: { status: 502, reason: `relay cannot reach ${formatHostPort(target)} (${why})` } });
+      resolve({ refusal: { status: 502, reason: `relay cannot reach ${formatEndpoint(target)} (${why})` } });
     });
     tcp.once('connect', () => {
       socket.off('close', onClientGone);

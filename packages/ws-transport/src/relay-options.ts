@@ -1,4 +1,4 @@
-import type { HostPort } from './protocol.js';
+import type { TcpAddress } from '@fwd/core';
 import type { TokenVerifier } from './relay-auth.js';
 
 // What a relay is started with and what it reports: the public face of startRelay().
@@ -7,9 +7,9 @@ export interface RelayOptions {
   /** Where to listen; host defaults to 127.0.0.1 (behind a reverse proxy), port 0 picks one. */
   listen: { host?: string; port: number };
   /** The only SSH hosts clients may reach, compared by name and port (names are never resolved). */
-  allow: readonly HostPort[];
+  allow: readonly TcpAddress[];
   /** Where a client that names no target goes; default the first `allow` entry. Always allowed. */
-  defaultTarget?: HostPort;
+  defaultTarget?: TcpAddress;
   /** Accepted bearer tokens (at least one, each ≥16 characters), or a prepared verifier. */
   tokens: readonly string[] | TokenVerifier;
   /** Serve wss:// directly; without it the relay speaks plain ws:// for a TLS-terminating proxy. */

@@ -1,10 +1,10 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createNetServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FwdError } from '@fwd/core';
+import { formatEndpoint, fromBindError, type TcpAddress } from '@fwd/core';
 import { WebSocketServer } from 'ws';
 import { isLoopbackHost } from './loopback.js';
-import { BINARY_SUBPROTOCOL, FWD_SUBPROTOCOL, formatHostPort, type HostPort } from './protocol.js';
+import { BINARY_SUBPROTOCOL, FWD_SUBPROTOCOL } from './protocol.js';
 import { AcceptedConnections } from './relay-accept.js';
 import { admissionPolicy, admit, type Refusal } from './relay-admission.js';
 import { tokenVerifier } from './relay-auth.js';
@@ -103,7 +103,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     if (outcome === 'gone') return;
     if ('refusal' in outcome) return refuse(outcome.refusal);
     const { tunnel } = outcome;
-    const where = formatHostPort(decision.target);
+    const where = formatEndpoint(decision.target);
     connectionsTotal++;
     tunnels.add(tunnel);
     log('tunnel-open', { ...who, target: where, protocol: tunnel.protocol || undefined });
@@ -127,17 +127,17 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     throw err;
   });
   log('listening', {
-    address: formatHostPort(address),
+    address: formatEndpoint(address),
     tls: options.tls !== undefined,
-    allow: policy.allow.map(formatHostPort),
-    defaultTarget: formatHostPort(policy.defaultTarget),
+    allow: policy.allow.map((t) => formatEndpoint(t)),
+    defaultTarget: formatEndpoint(policy.defaultTarget),
     tokens: tokens.size,
   });
   if (!options.tls && !isLoopbackHost(address.host)) {
     // Behind a TLS-terminating proxy on the same machine, listen on 127.0.0.1 and this goes away.
     log('warning', {
       warning: 'plain-ws',
-      message: `serving plain ws:// on ${formatHostPort(address)}: relay tokens cross the network in clear text; put a TLS-terminating proxy in front (listening on 127.0.0.1) or pass --tls-cert/--tls-key`,
+      message: `serving plain ws:// on ${formatEndpoint(address)}: relay tokens cross the network in clear text; put a TLS-terminating proxy in front (listening on 127.0.0.1) or pass --tls-cert/--tls-key`,
     });
   }
 
@@ -217,10 +217,10 @@ function startHeartbeat(tunnels: Set<RelayTunnel>, intervalMs: number): NodeJS.T
   return timer;
 }
 
-async function listen(server: Server, host: string, port: number): Promise<HostPort> {
+async function listen(server: Server, host: string, port: number): Promise<TcpAddress> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(bindError(err, formatHostPort({ host, port })));
+      reject(fromBindError(err, formatEndpoint({ host, port })));
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -240,20 +240,4 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-function bindError(err: NodeJS.ErrnoException, address: string): FwdError {
-  if (err.code === 'EADDRINUSE') {
-    return new FwdError('BIND_IN_USE', `${address} is already in use: pick another --listen port`, {
-      cause: err,
-    });
-  }
-  if (err.code === 'EACCES' || err.code === 'EPERM') {
-    return new FwdError('BIND_DENIED', `not allowed to listen on ${address}: use a port ≥1024`, {
-      cause: err,
-    });
-  }
-  return new FwdError('BIND_DENIED', `cannot listen on ${address}: ${err.code ?? err.message}`, {
-    cause: err,
-  });
 }

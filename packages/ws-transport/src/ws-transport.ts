@@ -1,17 +1,11 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { FwdError, type Transport } from '@fwd/core';
+import { abortError, FwdError, formatEndpoint, type TcpAddress, type Transport } from '@fwd/core';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import WebSocket from 'ws';
 import { isLoopbackHost } from './loopback.js';
-import {
-  bearerSubprotocol,
-  FWD_SUBPROTOCOL,
-  formatHostPort,
-  type HostPort,
-  TARGET_PARAM,
-} from './protocol.js';
+import { bearerSubprotocol, FWD_SUBPROTOCOL, TARGET_PARAM } from './protocol.js';
 import { redactUrl } from './redact-url.js';
 import { WebsocketDuplex } from './websocket-duplex.js';
 import { handshakeError, proxyRefusedError, responseError } from './ws-errors.js';
@@ -41,7 +35,7 @@ export interface WebsocketTransportOptions {
   /** Trusted CA certificates (PEM) for a relay with a private CA or a self-signed certificate. */
   ca?: string | Buffer | Array<string | Buffer>;
   /** The SSH host as known_hosts names it, when it is not `target` (e.g. the relay's default target). */
-  endpoint?: HostPort;
+  endpoint?: TcpAddress;
   /** Websocket ping interval; a relay that misses a whole interval fails the stream (KEEPALIVE_TIMEOUT). Default 15 s; 0 = off. */
   pingIntervalMs?: number;
   /** Largest message accepted from the relay. Default 1 MiB. */
@@ -70,7 +64,7 @@ export function websocketTransport(options: WebsocketTransportOptions): Transpor
   const endpoint = options.endpoint ?? target;
   let warned = options.warn === undefined || !sendsTokenInClear(url, options);
   return {
-    description: target ? `ws ${shown} → ${formatHostPort(target)}` : `ws ${shown}`,
+    description: target ? `ws ${shown} → ${formatEndpoint(target)}` : `ws ${shown}`,
     ...(endpoint ? { endpoint: { host: endpoint.host, port: endpoint.port } } : {}),
     connect: (signal: AbortSignal) => {
       if (!warned) {
@@ -108,7 +102,7 @@ function relayUrl(options: WebsocketTransportOptions): URL {
   if (options.target) {
     url.searchParams.set(
       TARGET_PARAM,
-      formatHostPort({ host: options.target.host, port: options.target.port ?? 22 }),
+      formatEndpoint({ host: options.target.host, port: options.target.port ?? 22 }),
     );
   }
   return url;
@@ -130,15 +124,6 @@ function proxyFromEnvironment(url: URL): ProxyRoute | undefined {
   return { agent: new HttpsProxyAgent(parsed), shown: `${parsed.protocol}//${parsed.host}` };
 }
 
-function aborted(signal: AbortSignal, where: string): FwdError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof FwdError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new FwdError('CONNECT_TIMEOUT', `connect to ${where}: timed out`, { cause: reason });
-  }
-  return new FwdError('ABORTED', `connect to ${where}: aborted`, { cause: reason });
-}
-
 const MAX_BODY = 512;
 
 function openWebsocket(
@@ -148,7 +133,7 @@ function openWebsocket(
   signal: AbortSignal,
 ): Promise<Duplex> {
   return new Promise<Duplex>((resolve, reject) => {
-    if (signal.aborted) return reject(aborted(signal, where));
+    if (signal.aborted) return reject(abortError(signal, `connect to ${where}`));
     const proxy = options.agent === undefined ? proxyFromEnvironment(url) : undefined;
     const agent = options.agent === undefined ? proxy?.agent : options.agent || undefined;
     const headers: Record<string, string> = { ...options.headers };
@@ -193,7 +178,7 @@ function openWebsocket(
       ws.terminate();
       reject(err);
     };
-    const onAbort = (): void => fail(aborted(signal, where));
+    const onAbort = (): void => fail(abortError(signal, `connect to ${where}`));
     signal.addEventListener('abort', onAbort, { once: true });
     proxy?.agent.on('proxyConnect', onProxyConnect);
 

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { FwdError, isFwdError, parseListenAddress } from '@fwd/core';
+import { FwdError, isFwdError, parseHostPort, parseListenAddress, type TcpAddress } from '@fwd/core';
 import {
-  type HostPort,
   loadTokenFile,
-  parseHostPort,
   parseTokenList,
   startRelay,
   type TokenVerifier,
@@ -16,8 +14,8 @@ import { UsageError } from '../usage-error.js';
 import { type CommandLine, commandLine } from './command-line.js';
 
 interface RelaySettings {
-  listen: { host: string; port: number };
-  allow: HostPort[];
+  listen: TcpAddress;
+  allow: TcpAddress[];
   tokens: TokenVerifier;
   tls?: { cert: Buffer; key: Buffer };
   maxConnections?: number;
@@ -150,7 +148,7 @@ async function readSettings(
 }
 
 /** `0.0.0.0:8080`, `[::]:8080`, `:8080` (all interfaces) or `8080` (loopback). */
-function parseListen(text: string): { host: string; port: number } {
+function parseListen(text: string): TcpAddress {
   const listen = parseListenAddress(text);
   if (!listen)
     throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080`);
