@@ -50,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'relay':
       return (await import('./commands/relay.js')).relayCommand(rest, io);
+    case 'init':
+      return (await import('./commands/init.js')).initCommand(rest, io);
     case 'schema':
       return (await import('./commands/schema.js')).schemaCommand(rest, io);
     default:

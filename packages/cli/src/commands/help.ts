@@ -9,13 +9,14 @@ Usage:
   fwd logs [-f] [name|file]                       a background fwd's log
   fwd down [name|file ...] [--all]                stop background fwds cleanly
   fwd check [tunnels.yaml] [--json]               validate and show the plan; no network
+  fwd init [HOST] [--port 8888,6006] [--slurm JOB] [--socket PATH]   write a commented tunnels.yaml
   fwd -L [bind:]port:host:hostport [-R ..] [-D ..] [-J jump] [-p port] [-i key] [-d] [user@]host
   fwd relay --listen ADDR --allow host:port ...   websocket relay for networks that block SSH
   fwd schema                                      JSON Schema of tunnels.yaml (for editors)
   fwd --version | --help | help COMMAND
 
 Examples:
-  fwd up tunnels.yaml
+  fwd init cluster && fwd up
   fwd up -d tunnels.yaml && fwd ps
   fwd -L 8888:localhost:8888 alice@login.hpc.example.edu
   fwd -D 1080 -J bastion alice@cluster
@@ -142,6 +143,25 @@ Options:
 
 Logs one JSON object per line on stdout; tokens are never logged. GET /healthz answers with stats.
 Exit 0 after SIGINT/SIGTERM and the drain, 1 when it cannot listen, 2 for usage or config errors.
+`,
+  init: `Usage: fwd init [HOST] [-p|--port PORT[:REMOTE],...] [--slurm JOB_ID|JOB_NAME]
+                [--socket /path/on/host.sock] [-o FILE] [--force] [-F ssh_config]
+
+Writes a commented tunnels.yaml (or FILE) for HOST, a Host of ~/.ssh/config (or
+[user@]host[:port]): one tunnel per port (default 8888) from 127.0.0.1:PORT here to that port on
+HOST, or on the node of a Slurm job (--slurm: its id, or the name of your newest running job),
+or to a unix socket the app listens on (--socket, e.g. jupyter lab --sock PATH: private to you,
+where a TCP port on a shared machine is open to every user). The optional settings are in the
+file, commented out. On a terminal, fwd init asks for what the flags do not say.
+
+The file is checked as fwd check would before it is written (exit 2 when it would be invalid,
+e.g. an unknown host). An existing file is never replaced without --force (exit 1).
+
+Examples:
+  fwd init                                     (asks)
+  fwd init cluster --port 8888,6006
+  fwd init cluster --slurm jupyter --socket /home/alice/.jupyter/nb.sock
+  fwd init alice@login.hpc.example.edu -o ~/cluster.yaml
 `,
   schema: `Usage: fwd schema
 

@@ -48,7 +48,19 @@ export async function loadPlanFromFile(
     return { problems: [`${file}: ${why}${hint}`] };
   }
   if ('problems' in read) return { problems: read.problems.map(formatProblem) };
-  const text = read.text;
+  return planFromText(read.text, file, io, options);
+}
+
+/**
+ * What `loadPlanFromFile` does once it has the text: the one validation of `fwd check`, `fwd up`
+ * and a file `fwd init` is about to write. `file` names it in messages and anchors relative paths.
+ */
+export function planFromText(
+  text: string,
+  file: string,
+  io: CliIO,
+  options: { only?: string[]; sshConfig?: string } = {},
+): PlanOutcome {
   const ssh = sshOptionsFor(io, options.sshConfig);
   const loaded = loadConfig(text, file, io.env, { knownSshHosts: sshConfigHostNames(ssh) });
   if (!loaded.config) return { problems: loaded.problems.map(formatProblem) };
