@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { Client, ClientChannel, TcpConnectionDetails, UNIXConnectionDetails } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import { type WindowTuning, windowTuning } from './channel-window.js';
 import { DEFAULTS } from './defaults.js';
 import {
@@ -10,12 +10,13 @@ import {
   isSocketPath,
   type TcpAddress,
 } from './endpoints.js';
-import { describeRemoteRefusal, fromChannelOpenError, fromSshError } from './error-translation.js';
+import { fromChannelOpenError, fromSshError } from './error-translation.js';
 import { abortError, FwdError } from './errors.js';
 import { listenForward } from './forward-listener.js';
 import type { ListeningForward } from './listening-forward.js';
 import { PendingOpens } from './pending-opens.js';
-import { type RemoteBinding, RemoteForward } from './remote-forward.js';
+import type { RemoteForward } from './remote-forward.js';
+import { RemoteListens } from './remote-listens.js';
 import { type CommandResult, type RunCommandOptions, runCommand } from './run-command.js';
 import { tuneReceiveWindow } from './ssh2-adapter.js';
 import type { Transport } from './transport.js';
@@ -63,8 +64,7 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
   /** Receive-window policy of this session's forwarded channels (channel-window.ts). */
   readonly #window: WindowTuning;
   readonly #owned = new Set<{ close(): Promise<void> }>();
-  readonly #remoteTcp = new Map<string, RemoteForward>();
-  readonly #remoteUnix = new Map<string, RemoteForward>();
+  readonly #remotes: RemoteListens;
   readonly #opens = new PendingOpens(DEFAULTS.channelOpenTimeoutMs);
   #closeReason: FwdError | undefined;
   #ended = false;
@@ -86,23 +86,17 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
           ? undefined
           : (this.#closeReason ??
             new FwdError('TRANSPORT_CLOSED', `connection to ${where} closed by the server or the network`));
-        for (const forward of [...this.#remoteTcp.values(), ...this.#remoteUnix.values()]) {
-          forward.abandon(reason ?? new FwdError('TRANSPORT_CLOSED', `session to ${where} closed`));
-        }
+        this.#remotes.abandonAll(reason ?? new FwdError('TRANSPORT_CLOSED', `session to ${where} closed`));
         resolve(reason);
         this.emit('close', reason);
       });
     });
-    client.on('tcp connection', (info: TcpConnectionDetails, accept, reject) => {
-      const forward = this.#remoteTcp.get(`${info.destIP}:${info.destPort}`);
-      if (!forward) return reject();
-      forward.handleIncoming(`${info.srcIP}:${info.srcPort}`, () => this.#tuned(accept()), reject);
-    });
-    client.on('unix connection', (info: UNIXConnectionDetails, accept, reject) => {
-      const forward = this.#remoteUnix.get(info.socketPath);
-      if (!forward) return reject();
-      forward.handleIncoming(info.socketPath, () => this.#tuned(accept()), reject);
-    });
+    this.#remotes = new RemoteListens(
+      client,
+      where,
+      () => this.alive,
+      (channel) => this.#tuned(channel),
+    );
   }
 
   /** True until the connection is lost or closed. */
@@ -189,16 +183,7 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
   /** `-R`: the server listens, each connection comes back here to `target`. */
   async forwardRemote(options: RemoteForwardOptions): Promise<RemoteForward> {
     if (options.signal?.aborted) throw abortError(options.signal, 'remote forward');
-    const binding = await this.#requestRemoteListen(options.bind);
-    const forward = new RemoteForward(binding, options.target, {
-      cancel: (b) => this.#cancelRemoteListen(b),
-      forget: (b) => {
-        if (isSocketPath(b)) this.#remoteUnix.delete(b.path);
-        else this.#remoteTcp.delete(`${b.host}:${b.port}`);
-      },
-    });
-    if (isSocketPath(binding)) this.#remoteUnix.set(binding.path, forward);
-    else this.#remoteTcp.set(`${binding.host}:${binding.port}`, forward);
+    const forward = await this.#remotes.listen(options.bind, options.target);
     options.signal?.addEventListener('abort', () => void forward.close(), { once: true });
     return this.#own(forward);
   }
@@ -283,39 +268,5 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
     this.#owned.add(forward);
     void forward.closed.then(() => this.#owned.delete(forward));
     return forward;
-  }
-
-  #requestRemoteListen(bind: BindAddress): Promise<RemoteBinding> {
-    return new Promise<RemoteBinding>((resolve, reject) => {
-      if (!this.alive) return reject(new FwdError('TRANSPORT_CLOSED', `session to ${this.where} is closed`));
-      try {
-        if (isSocketPath(bind)) {
-          this.#client.openssh_forwardInStreamLocal(bind.path, (err) => {
-            if (err) reject(describeRemoteRefusal(bind, this.where, err));
-            else resolve({ path: bind.path });
-          });
-        } else {
-          const host = bind.host ?? 'localhost';
-          this.#client.forwardIn(host, bind.port, (err, port) => {
-            if (err) reject(describeRemoteRefusal({ host, port: bind.port }, this.where, err));
-            else resolve({ host, port: bind.port === 0 ? port : bind.port });
-          });
-        }
-      } catch (err) {
-        reject(new FwdError('TRANSPORT_CLOSED', `session to ${this.where} is closed`, { cause: err }));
-      }
-    });
-  }
-
-  #cancelRemoteListen(binding: RemoteBinding): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (!this.alive) return resolve();
-      try {
-        if (isSocketPath(binding)) this.#client.openssh_unforwardInStreamLocal(binding.path, () => resolve());
-        else this.#client.unforwardIn(binding.host, binding.port, () => resolve());
-      } catch {
-        resolve();
-      }
-    });
   }
 }
