@@ -7,7 +7,7 @@ import { type FwdProcess, startFwd } from './support/fwd-cli.js';
 
 // No Docker: the "server" is a TCP acceptor that never says a word (a frozen VM, docker-proxy
 // during a restart): the host stays `connecting`, the worst state to be stopped in.
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Array<() => PromiseLike<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
