@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { abortable } from './abortable.js';
 import { ConnectionHold } from './connection-hold.js';
 import { DEFAULTS } from './defaults.js';
-import { type ForwardTarget, formatEndpoint, type TcpAddress } from './endpoints.js';
+import type { ForwardTarget, TcpAddress } from './endpoints.js';
 import { asFwdError, FwdError } from './errors.js';
 import { ForwardSlots } from './forward-slots.js';
 import type { HostConnection } from './host-connection.js';
