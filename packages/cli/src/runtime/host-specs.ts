@@ -11,7 +11,7 @@ import type { Plan, PlanHop, PlanHost } from '../config/index.js';
 import { keyboardInteractiveAsker, NO_TERMINAL, type Prompter } from '../prompts.js';
 import { type SlurmHost, SlurmTunnels } from '../slurm/slurm-tunnels.js';
 import { CredentialFiles } from './credentials.js';
-import { proxyCommandHop } from './proxy-command-hop.js';
+import { PROXY_COMMAND_CONNECT_TIMEOUT_MS, proxyCommandHop } from './proxy-command-hop.js';
 
 export interface SpecContext {
   prompter: Prompter;
@@ -124,8 +124,10 @@ async function hostSpec(
   };
   if (via !== undefined) spec.via = via;
   const command = firstHop ? proxyCommandHop(hop, name, ctx.warn) : undefined;
-  if (command) spec.transport = command;
-  else if (firstHop && hop.transport.type !== 'tcp') {
+  if (command) {
+    spec.transport = command;
+    spec.session.connectTimeoutMs = hop.connectTimeoutMs ?? PROXY_COMMAND_CONNECT_TIMEOUT_MS;
+  } else if (firstHop && hop.transport.type !== 'tcp') {
     const transport = await ctx.transportFor?.(hop);
     if (!transport) {
       throw new FwdError(
