@@ -10,7 +10,7 @@ import { httpGet } from './support/net-client.js';
 import {
   type ClusterHome,
   clusterHome,
-  detailOf,
+  forwardUrl,
   inState,
   jobIdOf,
   tunnelEvent,
@@ -203,7 +203,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     expect(await fwd.exited).toBe(0);
   });
 
-  it("shows the notebook URL from the job's output, pointed at the local port", async () => {
+  it("gives the notebook URL from the job's output as the forward's url, pointed at the local port", async () => {
     const file = await yaml('url.yaml', [
       'tunnels:',
       '  lab:',
@@ -215,19 +215,22 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     ]);
     await using fwd = startFwd(['up', file, '--json'], { home });
     const shown = await fwd.waitForEvent(
-      tunnelEvent('lab', (e) => detailOf(e).includes('token=')),
+      tunnelEvent('lab', (e) => forwardUrl(e)?.includes('token=') === true),
       30_000,
     );
     const id = jobIdOf(shown);
     const listen = (shown.forwards as Array<{ listen: string }>)[0]?.listen;
-    expect(shown.detail).toBe(`job ${id} on node1, open http://${listen}/lab?token=abc123`);
-    // Once up (the ready check's own messages are over), the detail still shows the URL.
+    // The forward's url (and the url fact) carry the token; the detail stays short.
+    expect(forwardUrl(shown)).toBe(`http://${listen}/lab?token=abc123`);
+    expect(shown).toMatchObject({ job: id, node: 'node1', url: `http://${listen}/lab?token=abc123` });
+    expect(shown.detail).toBe(`job ${id} on node1`);
+    // Once up (the ready check's own messages are over), the URL is still there.
     const up = await fwd.waitForEvent(
-      tunnelEvent('lab', (e) => e.state === 'up' && detailOf(e) === shown.detail),
+      tunnelEvent('lab', (e) => e.state === 'up' && forwardUrl(e) === forwardUrl(shown)),
       30_000,
     );
     expect((await httpGet(listenAddress(up), '/lab/')).body.trim()).toBe('lab');
-    // The token is shown in the tunnel's detail and nowhere else.
+    // The token is in the tunnel's events and nowhere else (not in logs, stats or stderr).
     expect(fwd.stderr()).not.toContain('abc123');
     expect(fwd.events.filter((e) => JSON.stringify(e).includes('abc123') && e.event !== 'tunnel')).toEqual(
       [],
@@ -236,8 +239,8 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     expect(await fwd.exited).toBe(130);
   });
 
-  it('runs examples/slurm-jupyter-private unchanged: real Jupyter on a 0600 socket, a kernel runs code through the tunnel', async () => {
-    // The example's tunnel, with the test cluster as its host.
+  it('runs examples/slurm-jupyter-private unchanged with --open: the first request waits, the browser gets the token URL, a kernel runs code', async () => {
+    // The example's tunnel with the test cluster as its host and port 0; a BROWSER that notes the URL.
     const file = await yaml('example.yaml', [
       'tunnels:',
       '  notebook:',
@@ -246,17 +249,46 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
       '    local: 0:/home/{user}/.jupyter/fwd-{job}.sock',
       '    ready: { http: /api }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    const browser = join(home, 'browser.sh');
+    await writeFile(browser, '#!/bin/sh\necho "$1" >>"$HOME/opened.txt"\n', { mode: 0o755 });
+    await using fwd = startFwd(['up', file, '--json', '--open'], { home, env: { BROWSER: browser } });
+
+    // The listener is bound at start: a request made now, while the job is submitted and pending
+    // and Jupyter starts, is held and answered once Jupyter is up. It never fails.
+    const bound = await fwd.waitForEvent(
+      tunnelEvent('notebook', (e) => listenAddress(e).port > 0),
+      30_000,
+    );
+    expect(bound.state).not.toBe('up');
+    const { port } = listenAddress(bound);
+    const early = await fetch(`http://127.0.0.1:${port}/api`);
+    expect(early.status).toBe(200);
+    expect(await early.json()).toEqual({ version: expect.stringMatching(/^\d+\.\d+/) });
+
     const up = await fwd.waitForEvent(
-      tunnelEvent('notebook', (e) => e.state === 'up' && detailOf(e).includes('token=')),
+      tunnelEvent('notebook', (e) => e.state === 'up' && forwardUrl(e)?.includes('token=') === true),
       60_000,
     );
     const id = jobIdOf(up);
     const listen = (up.forwards as Array<{ listen: string }>)[0]?.listen;
-    // Jupyter's own token, read by fwd from the job's output file, pointed at the local port.
-    const url = /, open (\S+)$/.exec(detailOf(up))?.[1] ?? '';
-    expect(url).toMatch(new RegExp(`^http://${listen}/(lab)?\\?token=[0-9a-f]{48}$`));
-    const jupyter = jupyterAt(url);
+    // The job's time left (its --time=04:00:00) is in every tunnel event, counting down.
+    expect(up).toMatchObject({ job: id, node: 'node2', endsAt: expect.any(String) });
+    expect(up.timeLeft).toBeGreaterThan(4 * 3600 - 120);
+    expect(up.timeLeft).toBeLessThanOrEqual(4 * 3600);
+
+    // --open: the browser got Jupyter's own token URL, read by fwd from the job's output file.
+    const opened = await waitFor(
+      async () => (await readFile(join(home, 'opened.txt'), 'utf8').catch(() => '')).trim() || undefined,
+      { what: 'the browser to be started', timeoutMs: 20_000 },
+    );
+    expect(opened).toBe(forwardUrl(up));
+    expect(opened).toMatch(new RegExp(`^http://${listen}/(lab)?\\?token=[0-9a-f]{48}$`));
+    await fwd.waitForEvent(
+      (e) =>
+        e.event === 'log' &&
+        e.message === `notebook: opened http://${listen}/ (with its token) in the browser`,
+    );
+    const jupyter = jupyterAt(opened);
     const kernel = await startKernel(jupyter);
     try {
       expect(await runCode(jupyter, kernel, 'print(6 * 7)')).toBe('42\n');
@@ -273,6 +305,18 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     expect(await tryConnect(`/home/alice/.jupyter/fwd-${id}.sock`, 'bob')).toMatch(/^PermissionError/);
     fwd.child.kill('SIGINT');
     expect(await fwd.exited).toBe(130);
+    // fwd says it cancelled the job, and how it last saw it.
+    expect(fwd.events).toContainEqual(
+      expect.objectContaining({
+        event: 'notice',
+        tunnel: 'notebook',
+        level: 'info',
+        job: id,
+        message: expect.stringMatching(
+          new RegExp(`^job ${id} cancelled \\(it was RUNNING on node2, 3:5\\d:\\d\\d left\\)$`),
+        ),
+      }),
+    );
     await waitFor(async () => (await jobState(id)) === 'CANCELLED' || undefined, {
       what: `job ${id} to be cancelled`,
     });

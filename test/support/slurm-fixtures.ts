@@ -42,9 +42,14 @@ export const detailOf = (e: FwdEvent): string => (typeof e.detail === 'string' ?
 
 export const errorOf = (e: FwdEvent) => e.error as { code: string; message: string } | undefined;
 
-/** "job 12 on node1" → "12". */
+/** The job of a Slurm tunnel's event: its `job` fact, else from its detail ("job 12 on node1" → "12"). */
 export function jobIdOf(event: FwdEvent): string {
-  const id = /^job (\d+)\b/.exec(detailOf(event))?.[1];
+  const id = typeof event.job === 'string' ? event.job : /^job (\d+)\b/.exec(detailOf(event))?.[1];
   if (!id) throw new Error(`no job id in ${JSON.stringify(event)}`);
   return id;
+}
+
+/** The `url` of a tunnel event's forward (the app's tokenised URL once fwd read it from the job's output). */
+export function forwardUrl(event: FwdEvent, index = 0): string | undefined {
+  return (event.forwards as Array<{ url?: string }> | undefined)?.[index]?.url;
 }

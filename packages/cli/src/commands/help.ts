@@ -3,7 +3,7 @@ import { type CliIO, complain, EXIT } from '../io.js';
 const MAIN = `fwd — SSH port forwarding from a YAML file, kept alive
 
 Usage:
-  fwd up [tunnels.yaml] [--only a,b] [--json] [--metrics 127.0.0.1:9464]
+  fwd up [tunnels.yaml] [--only a,b] [--open] [--json] [--metrics 127.0.0.1:9464]
   fwd up -d [tunnels.yaml] [--replace]            the same, in the background
   fwd ps [--json]                                 background fwds: tunnels, state, errors
   fwd logs [-f] [name|file]                       a background fwd's log
@@ -26,7 +26,7 @@ Exit codes: 0 clean stop, 1 runtime failure (every tunnel failed), 2 usage or co
 `;
 
 const TEXTS: Record<string, string> = {
-  up: `Usage: fwd up [tunnels.yaml] [--only name,...] [--json] [-F ssh_config] [-d [--replace]]
+  up: `Usage: fwd up [tunnels.yaml] [--only name,...] [--open] [--json] [-F ssh_config] [-d [--replace]]
 
 Reads tunnels.yaml (default ./tunnels.yaml), resolves hosts through ~/.ssh/config, opens one
 SSH connection per host and every tunnel over it, and keeps them up (keepalive, reconnect with
@@ -38,6 +38,11 @@ state change, and periodic stats. Web apps (a ready: { http } check, or a target
 to open in the table and as "url" in their forwards. Local ports that browsers refuse (the Fetch
 standard's bad ports: 6000, 6665-6669, 10080, ...) are warned about; a port below 1024 that this
 user may not bind is refused before anything starts.
+
+--open (or open: true on a tunnel) opens each web app's URL in the default browser once its tunnel
+is up: Jupyter's URL with its token when fwd reads it from the job's output (slurm.urlFromOutput).
+$BROWSER when set, else open (macOS), start (Windows) or xdg-open; without a display (DISPLAY,
+WAYLAND_DISPLAY) it only says so. With -d this process waits for the tunnels and opens them.
 
 -d runs the same in the background, like ssh -f but managed: fwd up -d returns once every tunnel
 is up (or waiting for its Slurm job), printing the table; if one is not, it prints why, stops the
@@ -51,6 +56,7 @@ Options:
   -d, --detach   run in the background (see above)
   --replace      with -d: stop the one already running for this file first
   --only a,b     bring up only these tunnels
+  --open         open web apps in the browser once up (see above)
   --json         NDJSON output even on a terminal
   --stats-interval 10s   how often stats events are printed (NDJSON) or the table refreshes
   --metrics [HOST:]PORT  serve Prometheus /metrics and /healthz (loopback unless HOST is given)
@@ -109,12 +115,13 @@ Example:
   oneoff: `Usage: fwd -L [bind:]port:host:hostport | -L [bind:]port:/remote.sock
            [-R [bind:]port:host:hostport] [-D [bind:]port]
            [-J jump[,jump2]] [-p port] [-i identity_file] [-o Key=Value] [-F ssh_config] [--json]
-           [-d [--replace]] [user@]host
+           [--open] [-d [--replace]] [user@]host
 
 OpenSSH's forwarding syntax, run by fwd: keepalive, reconnect, live status. -N is implied.
 -d (or ssh's -f) runs it in the background, as fwd up -d does; --replace restarts it.
 Local forwards bind 127.0.0.1 unless an address is given. -o accepts StrictHostKeyChecking,
-UserKnownHostsFile, IdentityFile, User, Port, ProxyJump, HostName.
+UserKnownHostsFile, IdentityFile, User, Port, ProxyJump, HostName. --open opens a web app's URL
+(a well-known port such as 8888 or 6006) in the browser once the tunnel is up.
 
 Examples:
   fwd -L 8080:localhost:9990 alice@login

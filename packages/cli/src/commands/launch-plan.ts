@@ -1,6 +1,8 @@
 import type { Plan } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
+import { openRequests } from '../open/open-when-ready.js';
 import { httpUrls } from '../render/http-urls.js';
+import { withJobFacts } from '../render/job-facts.js';
 import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
 import { UsageError } from '../usage-error.js';
 import { adviseOnExposure, metricsExposure } from './exposure-advice.js';
@@ -8,8 +10,8 @@ import { runOptionsFrom } from './output-flags.js';
 import { adviseOnPorts, detectBindRights } from './port-advice.js';
 
 export interface LaunchOptions {
-  /** The output flags as parsed (--json, --stats-interval, --metrics). */
-  flags: { json?: boolean; 'stats-interval'?: string; metrics?: string };
+  /** The output flags as parsed (--json, --stats-interval, --metrics, --open). */
+  flags: { json?: boolean; 'stats-interval'?: string; metrics?: string; open?: boolean };
   /** Set when this process is the background fwd (daemon/daemon-main.ts). */
   background: BackgroundHooks | undefined;
   /** -d: hand the plan to a background fwd instead; how to name and start it. */
@@ -38,16 +40,18 @@ export async function launchPlan(plan: Plan, io: CliIO, options: LaunchOptions):
   const { detach, background } = options;
   const exposed = run.metrics ? metricsExposure(run.metrics) : undefined;
   const warnings = [...advice.warnings, ...adviseOnExposure(plan), ...(exposed ? [exposed] : [])];
+  const open = openRequests(plan, options.flags.open === true);
   if (detach && !background) {
     for (const warning of warnings) complain(io, `warning: ${warning}`);
     const { startInBackground } = await import('../daemon/start-daemon.js');
-    return startInBackground({ ...detach, json: run.json }, io);
+    return startInBackground({ ...detach, json: run.json, ...(open.size > 0 ? { open } : {}) }, io);
   }
   return runTunnels(plan, io, {
     ...run,
     ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
     warnings,
-    urls: httpUrls(plan),
+    urls: withJobFacts(httpUrls(plan)),
     ...(background ? { background } : {}),
+    ...(open.size > 0 ? { open } : {}),
   });
 }

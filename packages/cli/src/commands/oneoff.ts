@@ -21,8 +21,9 @@ const SUPPORTED_OPTIONS = new Set([
   'hostname',
 ]);
 
-// Flags that only say where to run (here or in the background); the background fwd runs without them.
-const PLACEMENT_FLAGS = new Set(['detach', 'f', 'replace']);
+// Flags that only say where to run (here or in the background) or what the foreground does after
+// (--open); the background fwd runs without them.
+const PLACEMENT_FLAGS = new Set(['detach', 'f', 'replace', 'open']);
 
 /**
  * `fwd -L 8080:localhost:9990 [-R ..] [-D ..] [-J jump] [-p port] [-i key] [-o K=V] [-d] [user@]host`:
@@ -134,5 +135,6 @@ const ONEOFF_OPTIONS = {
   detach: { type: 'boolean', short: 'd' },
   f: { type: 'boolean', short: 'f' },
   replace: { type: 'boolean' },
+  open: { type: 'boolean' },
   ...OUTPUT_FLAGS,
 } as const;

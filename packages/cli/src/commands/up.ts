@@ -7,7 +7,7 @@ import { launchPlan } from './launch-plan.js';
 import { OUTPUT_FLAGS } from './output-flags.js';
 
 /**
- * `fwd up [tunnels.yaml] [--only a,b] [--json] [-d [--replace]]`: bring every tunnel up and keep
+ * `fwd up [tunnels.yaml] [--only a,b] [--open] [--json] [-d [--replace]]`: bring every tunnel up and keep
  * it up, here or (-d) in the background. `background` is set when this process is that
  * background fwd (see daemon/daemon-main.ts).
  */
@@ -64,4 +64,6 @@ const UP_OPTIONS = {
   'ssh-config': { type: 'string', short: 'F' },
   detach: { type: 'boolean', short: 'd' },
   replace: { type: 'boolean' },
+  // Not passed on to a background fwd: the foreground process opens the browser.
+  open: { type: 'boolean' },
 } as const;

@@ -139,9 +139,10 @@ tunnels:
   t:
     host: a
     via: node
-    slurm: { submit: { wrap: "jupyter lab", args: [--time=1:00:00], cancelOnExit: false }, timeout: 1h }
+    slurm: { submit: { wrap: "jupyter lab", args: [--time=1:00:00], cancelOnExit: false }, timeout: 1h, warnBefore: [15m, 30s] }
     local: 8888:{node}:8888
     ready: { tcp: true }
+    open: true
 `;
     const { config, problems } = loadConfig(text, 'f.yaml', {});
     expect(problems).toEqual([]);
@@ -149,12 +150,14 @@ tunnels:
     expect(config?.tunnels[0]).toMatchObject({
       via: 'node',
       ready: { kind: 'tcp' },
+      open: true,
       slurm: {
         mode: 'submit',
         run: { wrap: 'jupyter lab' },
         args: ['--time=1:00:00'],
         cancelOnExit: false,
         timeoutMs: 3_600_000,
+        warnBeforeMs: [900_000, 30_000],
       },
     });
   });
@@ -344,6 +347,7 @@ tunnels:
   d: { host: h, dynamic: 4, ready: { http: api } }
   e: { host: h, dynamic: 5, via: node }
   f: { host: h, dynamic: 6, ready: { tcp: false } }
+  g: { host: h, dynamic: 7, slurm: { job: 1, warnBefore: [10] }, open: yes }
 `;
     expect(problems(text, { knownSshHosts: () => true })).toEqual([
       'tunnels.yaml:3:36  tunnels.a.slurm: needs one of job:, name: or submit:',
@@ -352,6 +356,8 @@ tunnels:
       'tunnels.yaml:6:44  tunnels.d.ready.http: expected a path starting with /, like /api',
       'tunnels.yaml:7:34  tunnels.e.via: via: node needs slurm: (the node is where the job runs)',
       'tunnels.yaml:8:43  tunnels.f.ready.tcp: expected true',
+      'tunnels.yaml:9:59  tunnels.g.slurm.warnBefore[0]: expected a duration like 15s, 250ms, 10m, 1h or 1m30s',
+      'tunnels.yaml:9:72  tunnels.g.open: expected true or false, got a string',
     ]);
   });
 

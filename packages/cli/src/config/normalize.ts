@@ -36,8 +36,11 @@ export interface HostConfig {
   windowBytes?: number;
 }
 
-/** How a tunnel finds its Slurm job. */
-export type SlurmConfig = { timeoutMs?: number; urlFromOutput?: boolean } & (
+/**
+ * How a tunnel finds its Slurm job. `warnBeforeMs`: warn this long before its time limit ends it
+ * (default 10 min and 1 min).
+ */
+export type SlurmConfig = { timeoutMs?: number; urlFromOutput?: boolean; warnBeforeMs?: number[] } & (
   | { mode: 'job'; job: string }
   | { mode: 'name'; name: string }
   | { mode: 'submit'; run: { script: string } | { wrap: string }; args: string[]; cancelOnExit: boolean }
@@ -53,6 +56,8 @@ export interface TunnelConfig {
   slurm?: SlurmConfig;
   ready?: ReadyCheck;
   via?: 'login' | 'node';
+  /** Open the app's URL in a browser once up. */
+  open?: boolean;
 }
 
 /** A whole tunnels.yaml after validation. */
@@ -202,6 +207,7 @@ function normalizeSlurm(name: string, entry: TunnelEntry, ctx: NormalizeContext)
   const timing = {
     ...(s.timeout === undefined ? {} : { timeoutMs: ms(s.timeout, 0) }),
     ...(s.urlFromOutput === undefined ? {} : { urlFromOutput: s.urlFromOutput }),
+    ...(s.warnBefore === undefined ? {} : { warnBeforeMs: s.warnBefore.map((d) => ms(d, 0)) }),
   };
   if (s.job !== undefined) return { mode: 'job', job: String(s.job), ...timing };
   if (s.name !== undefined) return { mode: 'name', name: s.name, ...timing };
@@ -246,6 +252,7 @@ function normalizeTunnel(
     tunnel.ready = 'http' in entry.ready ? { kind: 'http', path: entry.ready.http } : { kind: 'tcp' };
   }
   if (entry.via !== undefined && fieldClean('via')) tunnel.via = entry.via;
+  if (entry.open !== undefined && fieldClean('open')) tunnel.open = entry.open;
   return tunnel;
 }
 

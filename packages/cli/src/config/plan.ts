@@ -38,6 +38,8 @@ export interface PlanTunnel {
    * unix-socket target (it exists only on the job's node), else `login`.
    */
   via?: 'login' | 'node';
+  /** Open the app's URL in a browser once up (`open: true`; `--open` sets it for every tunnel). */
+  open?: boolean;
 }
 
 /** Everything `fwd up` needs, resolved; no further lookups. */
@@ -156,6 +158,7 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
     const out: PlanTunnel = { name: t.name, host: t.host, forwards: t.forwards };
     if (t.slurm !== undefined) out.slurm = t.slurm;
     if (t.ready !== undefined) out.ready = t.ready;
+    if (t.open !== undefined) out.open = t.open;
     if (t.via !== undefined) out.via = t.via;
     else if (t.slurm !== undefined) {
       const socketTarget = t.forwards.some((f) => f.kind === 'local' && 'path' in f.target);

@@ -56,6 +56,7 @@ export interface SlurmEntry {
   submit?: SlurmSubmitEntry;
   timeout?: string;
   urlFromOutput?: boolean;
+  warnBefore?: string[];
 }
 
 /** `ready:` — when a tunnel counts as up. */
@@ -70,6 +71,7 @@ export interface TunnelEntry {
   slurm?: SlurmEntry;
   ready?: ReadyEntry;
   via?: 'login' | 'node';
+  open?: boolean;
 }
 
 /** A whole tunnels.yaml, as written (before defaults, parsing and cross-checks). */
@@ -240,6 +242,13 @@ const slurm = Type.Object(
           "show the app's URL from the job's output (e.g. Jupyter's ?token= link), pointed at the local port",
       }),
     ),
+    warnBefore: Type.Optional(
+      Type.Array(duration('a time before the end of the job'), {
+        description:
+          "warn (a line, an NDJSON notice event, a terminal bell) this long before the job's time limit " +
+          'ends it; default [10m, 1m]; [] for no warnings',
+      }),
+    ),
   },
   strict,
 );
@@ -277,6 +286,13 @@ const tunnel = Type.Object(
           'them there, so an app bound to 127.0.0.1 or a 0600 socket on the node is reachable by you only ' +
           '(8888:127.0.0.1:8888, 8888:/home/{user}/nb-{job}.sock)',
         errorMessage: 'expected login or node',
+      }),
+    ),
+    open: Type.Optional(
+      Type.Boolean({
+        description:
+          "open the app's URL (with its token, when fwd knows it) in the default browser once the tunnel is up; " +
+          'like fwd up --open for this tunnel only',
       }),
     ),
   },

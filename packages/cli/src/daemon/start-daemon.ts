@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import type { TunnelStatus } from '@fwd/core';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
+import type { OpenRequests } from '../open/open-when-ready.js';
 import { daemonLines } from '../render/daemon-view.js';
 import { formatUptime } from '../render/format.js';
 import { interruptSignal } from '../signals.js';
@@ -25,6 +26,8 @@ export interface BackgroundStart {
   replace: boolean;
   /** NDJSON output instead of the table. */
   json: boolean;
+  /** `--open` / `open: true`: this foreground process opens these tunnels in the browser once up. */
+  open?: OpenRequests;
 }
 
 /** How long `fwd up -d` waits for the tunnels to settle before giving up on them. */
@@ -99,6 +102,10 @@ export async function startInBackground(start: BackgroundStart, io: CliIO): Prom
   if (outcome.kind === 'settled' && outcome.status.tunnels.every(working)) {
     printStarted(io, start, outcome.status, socketPath(dirs, start.name));
     child.unref();
+    if (start.open && start.open.size > 0) {
+      const { openFromDaemon } = await import('../open/open-from-daemon.js');
+      await openFromDaemon(socketPath(dirs, start.name), start.open, io);
+    }
     return EXIT.ok;
   }
   if (outcome.kind === 'settled') {

@@ -7,6 +7,8 @@ export function ndjsonRenderer(out: NodeJS.WritableStream, now: () => Date = () 
     out.write(`${JSON.stringify({ ts: now().toISOString(), ...event })}\n`);
   };
   const tunnelEvent = (s: TunnelStatus): Record<string, unknown> => ({
+    // What the gate knows, for scripts: a Slurm tunnel's job, node, endsAt, timeLeft, url.
+    ...s.facts,
     tunnel: s.name,
     host: s.host,
     state: s.state,
@@ -19,6 +21,7 @@ export function ndjsonRenderer(out: NodeJS.WritableStream, now: () => Date = () 
   const counters = (s: TunnelStatus): Record<string, unknown> => ({
     tunnel: s.name,
     state: s.state,
+    ...(s.facts?.timeLeft !== undefined ? { timeLeft: s.facts.timeLeft } : {}),
     connectionsOpen: s.connectionsOpen,
     connectionsTotal: s.connectionsTotal,
     connectionErrors: s.connectionErrors,

@@ -50,6 +50,20 @@ describe('ndjson renderer', () => {
       tunnels: [{ tunnel: 'notebook', bytesToRemote: 2048 }],
     });
   });
+
+  it("puts a Slurm tunnel's facts (job, node, endsAt, timeLeft) on its events, time left on stats", () => {
+    const { out, text } = capture();
+    const r = ndjsonRenderer(out, () => new Date('2026-11-23T12:00:00Z'));
+    const facts = { job: '4242', node: 'node1', endsAt: '2026-11-23T16:00:00.000Z', timeLeft: 14_400 };
+    r.tunnel(status({ detail: 'job 4242 on node1', facts }));
+    r.stats([status({ facts })]);
+    const [tunnel, stats] = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(tunnel).toMatchObject({ event: 'tunnel', tunnel: 'notebook', state: 'up', ...facts });
+    expect(stats.tunnels[0]).toMatchObject({ tunnel: 'notebook', timeLeft: 14_400 });
+  });
 });
 
 describe('table renderer', () => {
@@ -116,5 +130,35 @@ describe('table renderer', () => {
       lines.some((l) => /→ +localhost:8888 .* job 4242 on node1 {2}http:\/\/127\.0\.0\.1:8888\/$/.test(l)),
     ).toBe(true);
     expect(lines.some((l) => /→ +localhost:6006 +http:\/\/127\.0\.0\.1:6006\/$/.test(l))).toBe(true);
+  });
+
+  it("counts a job's time left down on every redraw, and rings the bell for a time-limit warning", async () => {
+    const { out, text } = capture();
+    let now = Date.parse('2026-11-23T12:00:00Z');
+    const r = tableRenderer(out, { color: false, columns: () => 160, now: () => now });
+    const facts = { job: '4242', node: 'node1', endsAt: '2026-11-23T16:00:00.000Z', timeLeft: 14_400 };
+    r.tunnel(status({ detail: 'job 4242 on node1', facts }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stripAnsi(text())).toContain('job 4242 on node1 · 4:00:00 left');
+    now += 61_000;
+    r.stats([status({ detail: 'job 4242 on node1', facts })]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stripAnsi(text())).toContain('job 4242 on node1 · 3:58:59 left');
+    r.notice({
+      tunnel: 'notebook',
+      level: 'warn',
+      message: 'job 4242 reaches its time limit in 10:00',
+      facts,
+    });
+    expect(text()).toContain('\x07');
+    expect(stripAnsi(text())).toContain('! notebook: job 4242 reaches its time limit in 10:00');
+    // Other warnings do not ring.
+    const quiet = capture();
+    tableRenderer(quiet.out, { color: false, columns: () => 160 }).notice({
+      tunnel: 'notebook',
+      level: 'warn',
+      message: '3 connections closed',
+    });
+    expect(quiet.text()).not.toContain('\x07');
   });
 });

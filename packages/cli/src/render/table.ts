@@ -1,6 +1,8 @@
 import type { HostStatus, TunnelState, TunnelStatus } from '@fwd/core';
+import { formatTimeLeft } from '../slurm/time-left.js';
 import { formatBytes, formatRetry, truncate } from './format.js';
 import { urlOf } from './http-urls.js';
+import { timeLeftOf } from './job-facts.js';
 import type { Renderer } from './renderer.js';
 
 export interface TableOptions {
@@ -63,10 +65,14 @@ export function tableLines(
         : undefined;
     const state = retry ? `${t.state} (${retry})` : t.state;
     const error = t.lastError && t.state !== 'up' ? `${t.lastError.code}: ${t.lastError.message}` : '';
-    const info =
+    const shown =
       t.detail && (t.state === 'waiting' || t.state === 'up' || t.state === 'ended' || !error)
         ? t.detail
         : error;
+    // A Slurm job's time left counts down with every redraw (the table redraws each second).
+    const left = t.state === 'ended' || t.state === 'failed' ? undefined : timeLeftOf(t, options.now);
+    const info =
+      left === undefined ? shown : [shown, `${formatTimeLeft(left)} left`].filter(Boolean).join(' · ');
     t.forwards.forEach((f, i) => {
       const first = i === 0;
       // The URL to open shows once the tunnel forwards, on its forward's line.
@@ -168,6 +174,8 @@ export function tableRenderer(out: NodeJS.WritableStream, options: TableOptions)
       schedule();
     },
     notice(n) {
+      // A job about to hit its time limit rings the terminal bell: the user may be in the browser.
+      if (n.level === 'warn' && n.facts?.timeLeft !== undefined) out.write('\x07');
       this.note(n.level, `${n.tunnel}: ${n.message}`);
     },
     note(level, message) {

@@ -8,6 +8,8 @@ import {
 } from '@fwd/core';
 import type { Plan } from '../config/index.js';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
+import { type Opener, systemOpener } from '../open/browser.js';
+import { type OpenRequests, OpenWhenReady } from '../open/open-when-ready.js';
 import { terminalPrompter } from '../prompts.js';
 import type { UrlDecorator } from '../render/http-urls.js';
 import { ndjsonRenderer } from '../render/ndjson.js';
@@ -33,6 +35,10 @@ export interface RunOptions {
   urls?: UrlDecorator;
   /** Set when this process is a background fwd (`fwd up -d`): NDJSON to its log, controlled by socket. */
   background?: BackgroundHooks;
+  /** Open these tunnels' app URLs in a browser once up (`--open`, `open: true`); not in the background. */
+  open?: OpenRequests;
+  /** How to open one (default: this machine's browser); tests pass their own. */
+  opener?: Opener;
 }
 
 /** How a background fwd's control side follows the run. */
@@ -106,11 +112,27 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
       }
       renderer.note('info', `metrics on http://${formatEndpoint(metrics.address)}/metrics and /healthz`);
     }
-    supervisor.on('tunnel', (s) => renderer.tunnel(decorate(s)));
+    // A background fwd opens nothing: `fwd up -d --open` opens from the foreground process.
+    const opening =
+      options.open && !background
+        ? new OpenWhenReady({
+            tunnels: options.open,
+            opener: options.opener ?? systemOpener(io.env),
+            note: (level, message) => renderer.note(level, message),
+          })
+        : undefined;
+    supervisor.on('tunnel', (s) => {
+      const shown = decorate(s);
+      renderer.tunnel(shown);
+      opening?.update(shown);
+    });
     supervisor.on('host', (h) => renderer.host(h));
     supervisor.on('notice', (n) => renderer.notice(n));
     supervisor.on('stats', (all) => renderer.stats(all.map(decorate)));
-    for (const status of supervisor.snapshot()) renderer.tunnel(decorate(status));
+    for (const status of supervisor.snapshot()) {
+      renderer.tunnel(decorate(status));
+      opening?.update(decorate(status));
+    }
     if (background) {
       background.started(supervisor, decorate);
       void supervisor.settled().then(() => background.settled());
@@ -132,6 +154,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     if (interrupt.received())
       renderer.note('info', `${interrupt.received()}: closing listeners and sessions`);
     else if (background?.stop.aborted) renderer.note('info', 'fwd down: closing listeners and sessions');
+    opening?.close();
     await supervisor.close();
     await metrics?.close();
     renderer.finish(supervisor.snapshot().map(decorate));

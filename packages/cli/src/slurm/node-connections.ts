@@ -1,4 +1,5 @@
 import {
+  abortable,
   type BackoffOptions,
   FwdError,
   HostConnection,
@@ -88,7 +89,7 @@ export class NodeConnections {
       await held.hostKeys.close();
     };
     try {
-      await untilAborted(held.ready, signal);
+      await abortable(held.ready, signal, 'connecting to the node');
     } catch (err) {
       await release();
       throw err;
@@ -176,13 +177,4 @@ function firstOutcome(status: HostStatus, node: string, from: string): 'proceed'
       cause: error,
     },
   );
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new FwdError('ABORTED', 'stopped while connecting to the node'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new FwdError('ABORTED', 'stopped while connecting to the node'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, type ForwardSpec, type ForwardStatus } from '@fwd/core';
+import {
+  abortable,
+  backoffDelay,
+  deadline,
+  type ForwardSpec,
+  type ForwardStatus,
+  FwdError,
+  type GateContext,
+} from '@fwd/core';
 import { findTokenUrl, listenFor, pointUrlAt } from './app-url.js';
-import { type RemoteShell, shellCommand } from './slurm-commands.js';
+import { type RemoteShell, scontrolShowJob, shellCommand } from './slurm-commands.js';
 
 /** Enough for the first lines of any server's log, where the URL is; never the whole file. */
 const HEAD_BYTES = 256 * 1024;
@@ -33,7 +41,10 @@ export async function watchOutputUrl(options: OutputUrlOptions): Promise<void> {
   for (let attempt = 0; !signal.aborted; attempt++) {
     const url = await readUrl(options, command);
     if (url !== undefined) {
-      const statuses = await untilAborted(options.listening(), signal);
+      // Unsettled when the listeners could not be bound: the search stops with the tunnel.
+      const statuses = await abortable(options.listening(), signal, 'waiting for the listeners').catch(
+        () => undefined,
+      );
       const listen = statuses && listenFor(url, options.forwards, statuses);
       if (listen && !signal.aborted) options.found(pointUrlAt(url, listen));
       return;
@@ -47,7 +58,12 @@ export async function watchOutputUrl(options: OutputUrlOptions): Promise<void> {
 }
 
 async function readUrl(options: OutputUrlOptions, command: string): Promise<string | undefined> {
-  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(COMMAND_TIMEOUT_MS)]);
+  using bound = deadline(
+    COMMAND_TIMEOUT_MS,
+    () => new FwdError('COMMAND_FAILED', 'reading the job output: no answer'),
+    options.signal,
+  );
+  const signal = bound.signal;
   try {
     const shell = await options.shell(signal);
     const result = await shell.exec(command, { signal, maxOutputBytes: HEAD_BYTES + 1024 });
@@ -58,14 +74,48 @@ async function readUrl(options: OutputUrlOptions, command: string): Promise<stri
   }
 }
 
-/** The promise's value, or undefined once `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise<T | undefined>((resolve) => {
-    const onAbort = (): void => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise
-      .then(resolve, () => resolve(undefined))
-      .finally(() => signal.removeEventListener('abort', onAbort));
-  });
+export interface AppUrlOptions {
+  readonly job: string;
+  /** The job's output file when already known (scontrol's StdOut from the lookup). */
+  readonly stdout?: string;
+  /** The login node's shell (or this machine's, on a local host). */
+  readonly login: (signal: AbortSignal) => Promise<RemoteShell>;
+  /** A shell on the job's node (via: node), which sees the file wherever the job writes it. */
+  readonly node?: (signal: AbortSignal) => Promise<RemoteShell>;
+  readonly forwards: readonly ForwardSpec[];
+  readonly ctx: GateContext;
+  /** Settles when the job ends: the search stops. */
+  readonly ended: Promise<unknown>;
+  readonly found: (url: string) => void;
+}
+
+/**
+ * `slurm.urlFromOutput`: where the job writes its output (asked of scontrol unless known), then
+ * {@link watchOutputUrl} on it until the URL shows up, the job ends or the tunnel closes. Runs in
+ * the background; finds nothing (silently) when there is no session or no output file.
+ */
+export function watchAppUrl(options: AppUrlOptions): void {
+  const { ctx, login } = options;
+  const listening = ctx.listening;
+  if (!listening) return;
+  const over = new AbortController();
+  void options.ended.then(() => over.abort());
+  const signal = AbortSignal.any([ctx.signal, over.signal]);
+  void (async () => {
+    const path =
+      options.stdout ??
+      (await login(signal)
+        .then((shell) => scontrolShowJob(shell, options.job, signal))
+        .then((shown) => ('unknown' in shown ? undefined : shown.stdout))
+        .catch(() => undefined));
+    if (path === undefined) return;
+    await watchOutputUrl({
+      path,
+      shell: options.node ?? login,
+      forwards: options.forwards,
+      listening: () => listening.call(ctx),
+      signal,
+      found: options.found,
+    });
+  })();
 }

@@ -5,6 +5,7 @@ import type {
   HostConnection,
   RunCommandOptions,
   SshSession,
+  TunnelFacts,
 } from '@fwd/core';
 import { describe, expect, it } from 'vitest';
 import type { SlurmConfig } from '../config/index.js';
@@ -106,6 +107,9 @@ function setup(
 ) {
   const stop = new AbortController();
   const progress: string[] = [];
+  /** The facts given with each progress line (core keeps the last given). */
+  const facts: (TunnelFacts | undefined)[] = [];
+  const notices: { level: string; message: string; facts?: TunnelFacts }[] = [];
   const waiters: { match: (line: string) => boolean; resolve: () => void }[] = [];
   const acquired: string[] = [];
   const gate = new SlurmGate({
@@ -126,11 +130,14 @@ function setup(
       return fake as unknown as SshSession;
     },
     signal: stop.signal,
-    progress: (line) => {
+    progress: (line, given) => {
       progress.push(line);
+      facts.push(given);
       for (const w of [...waiters]) if (w.match(line)) w.resolve();
     },
-    notice: () => undefined,
+    notice: (level, message, given) => {
+      notices.push({ level, message, ...(given ? { facts: given } : {}) });
+    },
     listening: async () => listening,
   };
   /** Resolves once a progress line equal to `line` (past or future) was shown. */
@@ -138,8 +145,8 @@ function setup(
     progress.includes(line)
       ? Promise.resolve()
       : new Promise((resolve) => waiters.push({ match: (l) => l === line, resolve }));
-  /** Resolves with the first progress line (past or future) that `match` accepts. */
-  const shownLike = (match: (line: string) => boolean): Promise<string> => {
+  /** Resolves with the first progress line (past or future) that `match` accepts (given its index). */
+  const shownLike = (match: (line: string, index?: number) => boolean): Promise<string> => {
     const past = progress.find(match);
     if (past !== undefined) return Promise.resolve(past);
     return new Promise((resolve) => {
@@ -147,7 +154,15 @@ function setup(
       waiters.push(waiter);
     });
   };
-  return { fake, gate, ctx, progress, shown, shownLike, stop, acquired };
+  /** Resolves with the first facts (past or future) that `match` accepts. */
+  const factsLike = async (match: (f: TunnelFacts) => boolean): Promise<TunnelFacts> => {
+    await shownLike((_, i) => {
+      const f = facts[i ?? progress.length - 1];
+      return f !== undefined && match(f);
+    });
+    return facts.find((f) => f !== undefined && match(f)) as TunnelFacts;
+  };
+  return { fake, gate, ctx, progress, facts, notices, shown, shownLike, factsLike, stop, acquired };
 }
 
 const submit = (cancelOnExit = true): SlurmConfig => ({
@@ -159,7 +174,7 @@ const submit = (cancelOnExit = true): SlurmConfig => ({
 
 describe('SlurmGate', () => {
   it('submits, shows pending then running, opens forwards to the first node, ends with the job', async () => {
-    const { fake, gate, ctx, progress, shown } = setup(submit());
+    const { fake, gate, ctx, progress, facts, shown } = setup(submit());
     const opening = gate.open(ctx);
     await shown('job 100 pending (Priority)');
     Object.assign(fake.jobs.get('100') as Job, { state: 'RUNNING', reason: 'None', nodes: 'gpu-a[01-02]' });
@@ -169,7 +184,20 @@ describe('SlurmGate', () => {
       'job 100 submitted',
       'job 100 pending (Priority)',
       'job 100 running on gpu-a[01-02]',
+      'job 100 on gpu-a[01-02]',
     ]);
+    // Facts for scripts: the job once known, then its node and when its time limit ends it
+    // (the fake squeue says 1:00:00 left).
+    expect(facts.slice(0, 3)).toEqual([undefined, undefined, { job: '100' }]);
+    expect(facts.at(-1)).toEqual({
+      job: '100',
+      node: 'gpu-a01',
+      endsAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      timeLeft: expect.any(Number),
+    });
+    const { endsAt, timeLeft } = facts.at(-1) as { endsAt: string; timeLeft: number };
+    expect(Math.abs(Date.parse(endsAt) - Date.now() - 3_600_000)).toBeLessThan(60_000);
+    expect(timeLeft).toBeGreaterThan(3_500);
     expect(fake.commands[0]).toBe('sbatch --parsable -J nb');
     expect(fake.stdin).toEqual(['#!/bin/bash\n# nb.sbatch\nsleep 300\n']);
     expect(open.detail).toBe('job 100 on gpu-a[01-02]');
@@ -183,14 +211,21 @@ describe('SlurmGate', () => {
     expect(fake.commands.filter((c) => c.startsWith('scancel'))).toEqual([]);
   });
 
-  it('cancels the job it submitted when closed, and only that', async () => {
-    const { fake, gate, ctx, shown, stop } = setup(submit());
+  it('cancels the job it submitted when closed, and only that, saying what it cancelled', async () => {
+    const { fake, gate, ctx, shown, stop, notices } = setup(submit());
     void gate.open(ctx).catch(() => undefined);
     await shown('job 100 pending (Priority)');
     stop.abort();
     await gate.close();
     await gate.close();
     expect(fake.commands.filter((c) => c.startsWith('scancel'))).toEqual(['scancel 100']);
+    expect(notices).toEqual([
+      {
+        level: 'info',
+        message: 'job 100 cancelled (it was pending (Priority))',
+        facts: { job: '100', state: 'CANCELLED' },
+      },
+    ]);
 
     const kept = setup(submit(false));
     void kept.gate.open(kept.ctx).catch(() => undefined);
@@ -198,6 +233,13 @@ describe('SlurmGate', () => {
     kept.stop.abort();
     await kept.gate.close();
     expect(kept.fake.commands.filter((c) => c.startsWith('scancel'))).toEqual([]);
+    expect(kept.notices).toEqual([
+      {
+        level: 'info',
+        message: 'job 100 keeps running (pending (Priority)): cancelOnExit is false',
+        facts: { job: '100' },
+      },
+    ]);
 
     const attached = setup({ mode: 'job', job: '7' });
     attached.fake.add({ id: '7' });
@@ -209,7 +251,7 @@ describe('SlurmGate', () => {
   });
 
   it('closes once however often it is asked (memoized), and cancels the job once', async () => {
-    const { fake, gate, ctx } = setup({
+    const { fake, gate, ctx, notices } = setup({
       mode: 'submit',
       run: { wrap: 'sleep 300' },
       args: [],
@@ -224,6 +266,31 @@ describe('SlurmGate', () => {
     expect(gate.close()).toBe(first);
     await Promise.all([first, gate.close()]);
     expect(fake.commands.filter((c) => c.startsWith('scancel'))).toEqual([`scancel ${id}`]);
+    expect(notices.map((n) => n.message)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^job ${id} cancelled \\(it was RUNNING on node1, (1:00:00|59:5\\d) left\\)$`),
+      ),
+    ]);
+  });
+
+  it('warns before the time limit ends the job (slurm.warnBefore), as a notice with the time left', async () => {
+    const { fake, gate, ctx, notices } = setup({ mode: 'job', job: '42', warnBeforeMs: [3_600_000, 60_000] });
+    fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'node1' });
+    const open = await gate.open(ctx);
+    // The fake squeue says 1:00:00 left: the 1 h mark is reached at first sight, once.
+    expect(notices).toEqual([
+      {
+        level: 'warn',
+        message: expect.stringMatching(
+          /^job 42 reaches its time limit in (1:00:00|59:5\d) \(warning 1 h before\): save your work$/,
+        ),
+        facts: { job: '42', endsAt: expect.any(String), timeLeft: expect.any(Number) },
+      },
+    ]);
+    Object.assign(fake.jobs.get('42') as Job, { state: 'TIMEOUT', reason: 'TimeLimit' });
+    expect(await open.ended).toEqual({ ok: false, reason: 'job 42 TIMEOUT: it reached its time limit' });
+    await gate.close();
+    expect(notices).toHaveLength(1);
   });
 
   it('attaches to a running job by id; someone else cancelling it is a failed end', async () => {
@@ -372,8 +439,8 @@ describe('SlurmGate', () => {
     await gate.close();
   });
 
-  it("shows the app's URL from the job's output once it appears, pointed at the local listener", async () => {
-    const { fake, gate, ctx, shownLike } = setup({ mode: 'job', job: '42', urlFromOutput: true });
+  it("gives the app's URL from the job's output once it appears, pointed at the local listener", async () => {
+    const { fake, gate, ctx, progress, factsLike } = setup({ mode: 'job', job: '42', urlFromOutput: true });
     fake.add({ id: '42', state: 'RUNNING', reason: 'None', nodes: 'gpu-a01' });
     const open = await gate.open(ctx);
     expect(open.detail).toBe('job 42 on gpu-a01');
@@ -384,8 +451,14 @@ describe('SlurmGate', () => {
       '/home/alice/slurm-42.out',
       '[I ServerApp] starting\n[I ServerApp]     http://gpu-a01:8888/lab?token=abc123\n',
     );
-    const line = await shownLike((l) => l.includes('token='));
-    expect(line).toBe('job 42 on gpu-a01, open http://127.0.0.1:40001/lab?token=abc123');
+    const found = await factsLike((f) => f.url !== undefined);
+    expect(found).toMatchObject({
+      job: '42',
+      node: 'gpu-a01',
+      url: 'http://127.0.0.1:40001/lab?token=abc123',
+    });
+    // In the facts (the forward's url, for NDJSON and fwd ps --json), not in the detail line.
+    expect(progress.at(-1)).toBe('job 42 on gpu-a01');
     expect(fake.commands).toContain('head -c 262144 -- /home/alice/slurm-42.out');
     // The output file came with the lookup of job 42: scontrol ran once, not again for the URL.
     expect(fake.commands.filter((c) => c.startsWith('scontrol'))).toEqual(['scontrol show job 42']);

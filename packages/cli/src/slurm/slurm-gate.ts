@@ -1,4 +1,6 @@
 import {
+  abortable,
+  deadline,
   type ForwardSpec,
   FwdError,
   type GateContext,
@@ -7,15 +9,17 @@ import {
   type TunnelGate,
 } from '@fwd/core';
 import { formatDuration, type SlurmConfig } from '../config/index.js';
-import { deadline } from './deadline.js';
 import { firstHost } from './hostlist.js';
 import { JobFollower } from './job-follower.js';
+import { findRunningByName, lookUpJob } from './job-lookup.js';
+import { DEFAULT_WARN_BEFORE_MS, JobReport } from './job-report.js';
 import type { NodeConnections, NodeLease } from './node-connections.js';
-import { watchOutputUrl } from './output-url-watch.js';
+import { watchAppUrl } from './output-url-watch.js';
 import { fillForward } from './placeholders.js';
-import { type RemoteShell, sbatch, scancel, scontrolShowJob } from './slurm-commands.js';
-import { describeJobState, jobPhase, type SlurmJob } from './slurm-job.js';
+import { type RemoteShell, scontrolShowJob } from './slurm-commands.js';
+import { describeWaiting, type SlurmJob } from './slurm-job.js';
 import type { SlurmPoller } from './slurm-poller.js';
+import { type CancelOutcome, SubmittedJob } from './submitted-job.js';
 
 export type { GateContext, GateOpen, TunnelEnd, TunnelGate };
 
@@ -41,31 +45,32 @@ export interface SlurmGateOptions {
   readonly shell?: RemoteShell;
 }
 
-const SUBMIT_TIMEOUT_MS = 60_000;
-const CANCEL_TIMEOUT_MS = 10_000;
 /** How long the end message waits for a failed job's exit code before it goes without. */
 const DETAILS_TIMEOUT_MS = 10_000;
 
 /**
  * A tunnel that follows a Slurm job: attach by id or name, or submit one; wait (with progress)
- * until it runs; then forward to its first node, and end when the job does. Submitted jobs are
- * cancelled when fwd stops, unless `cancelOnExit: false`.
+ * until it runs; then forward to its first node, and end when the job does, saying why. While it
+ * runs, the tunnel's facts carry the job, its node, its time left and (urlFromOutput) the app's
+ * tokenised URL; warnings come at `slurm.warnBefore`. Submitted jobs are cancelled when fwd
+ * stops, unless `cancelOnExit: false`; either way fwd says what became of the job.
  *
  * With `via: node` the forwards start on the node itself: the gate leases an SSH session into it
  * (through the login session, or over TCP from a local host), shared by the job's tunnels,
  * hands it to the tunnel as `via`, and lets go of it when the job ends. On a local host, Slurm
- * commands run through `shell` on this machine. With `slurm.urlFromOutput`, the app's `?token=`
- * URL is read from the job's output file and shown in the detail, pointed at the local listener.
+ * commands run through `shell` on this machine.
  */
 export class SlurmGate implements TunnelGate {
   readonly #options: SlurmGateOptions;
+  #ctx: GateContext | undefined;
   #acquire: ((signal: AbortSignal) => Promise<RemoteShell>) | undefined;
   #lease: NodeLease | undefined;
-  #submission: Promise<string | undefined> | undefined;
+  /** The job fwd submitted (`slurm.submit`), to cancel when it stops. */
+  #submitted: SubmittedJob | undefined;
   #follower: JobFollower | undefined;
+  #report: JobReport | undefined;
   /** The job's output file, from the `scontrol show job` that found it (mode job). */
   #stdout: string | undefined;
-  #cancelledByUs = false;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -74,57 +79,87 @@ export class SlurmGate implements TunnelGate {
   }
 
   async open(ctx: GateContext): Promise<GateOpen> {
+    this.#ctx = ctx;
     const local = this.#options.shell;
     const acquire = local
       ? async (): Promise<RemoteShell> => local
       : (signal: AbortSignal): Promise<RemoteShell> => ctx.acquire(signal);
     this.#acquire = acquire;
     const timeoutMs = this.#options.slurm.timeoutMs;
-    const deadline = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
-    const waiting = deadline ? AbortSignal.any([ctx.signal, deadline]) : ctx.signal;
     let lastWaiting = 'the job is not running';
+    let facts: { job: string } | undefined;
     const progress = (detail: string): void => {
       lastWaiting = detail;
-      ctx.progress(detail);
+      ctx.progress(detail, facts);
     };
+    const timeout = (): FwdError =>
+      new FwdError(
+        'SLURM_TIMEOUT',
+        `${lastWaiting} — still not running after ${formatDuration(timeoutMs ?? 0)} (slurm.timeout)`,
+      );
+    using waiting = deadline(timeoutMs ?? Number.POSITIVE_INFINITY, timeout, ctx.signal);
     try {
-      const id = await this.#jobId(ctx.signal, progress, waiting);
+      const id = await this.#jobId(ctx.signal, progress, waiting.signal);
+      facts = { job: id };
       const follower = new JobFollower(id, {
         poller: this.#options.poller,
         acquire,
         progress,
-        cancelledByUs: () => this.#cancelledByUs,
+        cancelledByUs: () => this.#submitted?.cancelledByUs === true,
+        seen: (job) => this.#report?.seen(job),
         details: (job) => this.#details(job, ctx.signal),
       });
       this.#follower = follower;
       if (this.#closed) follower.stop();
-      const job = await untilAborted(follower.running, waiting);
+      const job = await abortable(follower.running, waiting.signal, `waiting for job ${id}`);
       return await this.#opened(job, follower, ctx);
     } catch (err) {
       this.#follower?.stop();
+      this.#report?.stop();
       if (ctx.signal.aborted) throw err;
+      // Whatever was waiting when slurm.timeout ran out, the timeout is what happened.
+      const error = waiting.signal.aborted ? timeout() : err;
       // The tunnel has failed for good: a job fwd submitted for it would only take up the queue.
-      const cancelled = (await this.#cancelSubmitted()) ? '; cancelled it' : '';
-      if (deadline?.aborted) {
-        const after = formatDuration(timeoutMs ?? 0);
-        throw new FwdError(
-          'SLURM_TIMEOUT',
-          `${lastWaiting} — still not running after ${after} (slurm.timeout)${cancelled}`,
-        );
+      if ((await this.#cancelSubmitted()) === 'cancelled' && error instanceof FwdError) {
+        throw new FwdError(error.code, `${error.message}; cancelled it`, { cause: error });
       }
-      throw err;
+      throw error;
     }
   }
 
-  /** Cancels the job fwd submitted (unless told not to, or it already ended). Idempotent. */
+  /** Cancels the job fwd submitted (unless told not to, or it already ended), and says so. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
       this.#follower?.stop();
+      this.#report?.stop();
       await this.#lease?.release();
-      await this.#cancelSubmitted();
+      const id = await this.#submitted?.id();
+      if (id === undefined) return;
+      const was = this.#lastSeen();
+      const outcome = await this.#cancelSubmitted();
+      if (outcome === 'cancelled') {
+        this.#ctx?.notice('info', `job ${id} cancelled${was ? ` (it was ${was})` : ''}`, {
+          job: id,
+          state: 'CANCELLED',
+        });
+      } else if (outcome === 'kept') {
+        // `fwd up` attaches to it again by name (slurm: { name: ... }).
+        this.#ctx?.notice('info', `job ${id} keeps running${was ? ` (${was})` : ''}: cancelOnExit is false`, {
+          job: id,
+        });
+      } else if (outcome !== 'over') {
+        this.#ctx?.notice('warn', `job ${id} may still be running: ${outcome.failed}`, { job: id });
+      }
     })();
     return this.#closing;
+  }
+
+  /** The job as fwd last saw it: "RUNNING on node1, 3:12:00 left", "pending (Priority)". */
+  #lastSeen(): string | undefined {
+    if (this.#report) return this.#report.describe();
+    const last = this.#follower?.last;
+    return last ? describeWaiting(last).slice(`job ${last.id} `.length) : undefined;
   }
 
   /** `scontrol show job` of the job, bounded: what squeue does not say (an exit code). */
@@ -140,21 +175,11 @@ export class SlurmGate implements TunnelGate {
     return 'unknown' in shown ? undefined : shown;
   }
 
-  /** scancel of the job fwd submitted, once, unless `cancelOnExit: false` or it is over; true if sent. */
-  async #cancelSubmitted(): Promise<boolean> {
-    const slurm = this.#options.slurm;
-    if (slurm.mode !== 'submit' || !slurm.cancelOnExit || !this.#submission || !this.#acquire) return false;
-    const id = await this.#submission.catch(() => undefined);
-    if (id === undefined || this.#follower?.finished || this.#cancelledByUs) return false;
-    this.#cancelledByUs = true;
-    const signal = AbortSignal.timeout(CANCEL_TIMEOUT_MS);
-    try {
-      await scancel(await this.#acquire(signal), id, signal);
-      return true;
-    } catch {
-      // The session is gone or Slurm refused: nothing more fwd can do about it.
-      return false;
-    }
+  /** Cancels the job fwd submitted, unless told not to or it is over (see {@link SubmittedJob.cancel}). */
+  #cancelSubmitted(): Promise<CancelOutcome> {
+    const acquire = this.#acquire;
+    if (!this.#submitted || !acquire) return Promise.resolve('over');
+    return this.#submitted.cancel(acquire, this.#follower?.finished === true);
   }
 
   /** The id of the job to follow: checked (by id), found (by name) or submitted. */
@@ -169,58 +194,24 @@ export class SlurmGate implements TunnelGate {
     if (slurm.mode === 'job') {
       const shell = await acquire(waiting);
       progress(`looking up job ${slurm.job}`);
-      const shown = await scontrolShowJob(shell, slurm.job, waiting);
-      if ('unknown' in shown) {
-        throw new FwdError('SLURM_JOB_NOT_FOUND', `no job ${slurm.job} on this cluster: ${shown.unknown}`);
-      }
-      if (jobPhase(shown.state) === 'ended') {
-        throw new FwdError(
-          'SLURM_JOB_ENDED',
-          `${describeJobState(shown)}: it is over, nothing to forward to`,
-        );
-      }
-      this.#stdout = shown.stdout;
-      return shown.id;
+      const job = await lookUpJob(shell, slurm.job, waiting);
+      this.#stdout = job.stdout;
+      return job.id;
     }
-    if (slurm.mode === 'name') return (await this.#findByName(slurm.name, progress, waiting)).id;
+    if (slurm.mode === 'name') {
+      return (await findRunningByName(this.#options.poller, acquire, slurm.name, progress, waiting)).id;
+    }
     const submission =
       'script' in slurm.run ? { script: await this.#options.readScript(slurm.run.script) } : slurm.run;
     const shell = await acquire(waiting);
     progress('submitting');
     if (this.#closed || stopped.aborted)
       throw new FwdError('ABORTED', 'fwd stopped before the job was submitted');
-    // Not aborted with the tunnel: a submission cut short could leave a job we do not know of.
-    const submitted = sbatch(
-      shell,
-      { ...submission, args: slurm.args },
-      AbortSignal.timeout(SUBMIT_TIMEOUT_MS),
-    );
-    this.#submission = submitted;
-    const id = await submitted;
+    this.#submitted = new SubmittedJob(slurm.cancelOnExit);
+    const id = await this.#submitted.submit(shell, { ...submission, args: slurm.args });
     if (stopped.aborted) throw new FwdError('ABORTED', `job ${id} submitted as fwd was stopping`);
     progress(`job ${id} submitted`);
     return id;
-  }
-
-  /** The newest RUNNING job of the user named `name`; waits (with progress) while there is none. */
-  #findByName(name: string, progress: (detail: string) => void, waiting: AbortSignal): Promise<SlurmJob> {
-    const acquire = this.#acquire;
-    if (!acquire) throw new FwdError('ABORTED', 'gate not opened');
-    progress(`looking for a running job named ${name}`);
-    let unwatch = (): void => undefined;
-    const found = new Promise<SlurmJob>((resolve, reject) => {
-      unwatch = this.#options.poller.watch({ name }, acquire, {
-        update: (job) => {
-          if (job) resolve(job);
-          else progress(`no running job named ${name} yet`);
-        },
-        error: (err) => {
-          if (err.code === 'SLURM_UNAVAILABLE') reject(err);
-          else progress(`no running job named ${name} yet; ${err.message}; retrying`);
-        },
-      });
-    });
-    return untilAborted(found, waiting).finally(unwatch);
   }
 
   async #opened(job: SlurmJob, follower: JobFollower, ctx: GateContext): Promise<GateOpen> {
@@ -242,24 +233,43 @@ export class SlurmGate implements TunnelGate {
       throw new FwdError('SLURM_JOB_ENDED', `job ${job.id} is RUNNING but Slurm shows no node for it`);
     }
     const values = { node, job: job.id, user: this.#options.user };
-    ctx.progress(`job ${job.id} running on ${job.nodes}`);
+    ctx.progress(`job ${job.id} running on ${job.nodes}`, { job: job.id, node });
     const lease = this.#options.via === 'node' ? await this.#nodeSession(job.id, node, ctx) : undefined;
     const forwards = this.#options.forwards.map((f) => fillForward(f, values));
-    const detail = `job ${job.id} on ${job.nodes}`;
+    const report = new JobReport({
+      ctx,
+      job: follower.last ?? job,
+      node,
+      marks: this.#options.slurm.warnBeforeMs ?? DEFAULT_WARN_BEFORE_MS,
+    });
+    this.#report = report;
     // Node sessions are adopted into the job and die with it: let go of ours when it ends.
     const ended = follower.ended.then(async (end) => {
+      report.stop();
       await lease?.release();
       return end;
     });
-    if (this.#options.slurm.urlFromOutput) this.#showAppUrl(job.id, forwards, ctx, ended, lease, detail);
-    return { forwards, ended, detail, ...(lease ? { via: lease.connection } : {}) };
+    if (this.#options.slurm.urlFromOutput && this.#acquire) {
+      watchAppUrl({
+        job: job.id,
+        ...(this.#stdout !== undefined ? { stdout: this.#stdout } : {}),
+        login: this.#acquire,
+        // The node sees the file wherever the job writes it; the login node only if it is shared.
+        ...(lease ? { node: (signal) => lease.connection.acquire(Number.POSITIVE_INFINITY, signal) } : {}),
+        forwards,
+        ctx,
+        ended,
+        found: (url) => report.foundUrl(url),
+      });
+    }
+    return { forwards, ended, detail: report.detail, ...(lease ? { via: lease.connection } : {}) };
   }
 
   /** A session into the job's node (shared with the job's other tunnels); rejects if the node refuses. */
   async #nodeSession(job: string, node: string, ctx: GateContext): Promise<NodeLease> {
     const nodes = this.#options.nodes;
     if (!nodes) throw new FwdError('CONFIG_INVALID', "via: node needs the host's node connections");
-    ctx.progress(`job ${job} running on ${node}; connecting to ${node} over SSH`);
+    ctx.progress(`job ${job} running on ${node}; connecting to ${node} over SSH`, { job, node });
     const lease = await nodes.lease(job, node, (signal) => ctx.acquire(signal), ctx.signal);
     if (this.#closed) {
       await lease.release();
@@ -268,51 +278,4 @@ export class SlurmGate implements TunnelGate {
     this.#lease = lease;
     return lease;
   }
-
-  /** Finds the app's URL in the job's output (slurm.urlFromOutput) and shows it, pointed here, in the detail. */
-  #showAppUrl(
-    job: string,
-    forwards: readonly ForwardSpec[],
-    ctx: GateContext,
-    ended: Promise<TunnelEnd>,
-    lease: NodeLease | undefined,
-    detail: string,
-  ): void {
-    const listening = ctx.listening;
-    const acquire = this.#acquire;
-    if (!listening || !acquire) return;
-    const over = new AbortController();
-    void ended.then(() => over.abort());
-    const signal = AbortSignal.any([ctx.signal, over.signal]);
-    void (async () => {
-      // Where the job writes its output (known already when fwd looked the job up by id); without
-      // it (no session now, an odd Slurm) there is no URL to show.
-      const path =
-        this.#stdout ??
-        (await acquire(signal)
-          .then((shell) => scontrolShowJob(shell, job, signal))
-          .then((shown) => ('unknown' in shown ? undefined : shown.stdout))
-          .catch(() => undefined));
-      if (path === undefined) return;
-      await watchOutputUrl({
-        path,
-        // The node sees the file wherever the job writes it; the login node only if it is shared.
-        shell: lease ? (s) => lease.connection.acquire(Number.POSITIVE_INFINITY, s) : acquire,
-        forwards,
-        listening: () => listening.call(ctx),
-        signal,
-        found: (url) => ctx.progress(`${detail}, open ${url}`),
-      });
-    })();
-  }
-}
-
-/** `promise`, or a rejection (ABORTED, or the timeout) as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new FwdError('ABORTED', 'stopped while waiting for the job'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new FwdError('ABORTED', 'stopped while waiting for the job'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -1,5 +1,4 @@
-import { backoffDelay, FwdError } from '@fwd/core';
-import { deadline } from './deadline.js';
+import { backoffDelay, deadline, FwdError } from '@fwd/core';
 import type { RemoteShell } from './slurm-commands.js';
 import { scontrolShowJob, squeueJobs, squeueRunningByName } from './slurm-commands.js';
 import type { SlurmJob } from './slurm-job.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type ForwardSpec, FwdError } from '@fwd/core';
+import { DEFAULTS, type ForwardSpec, FwdError } from '@fwd/core';
 import type { PlanTunnel } from '../config/index.js';
 import { localShell } from './local-shell.js';
 import { type NodeAccess, NodeConnections } from './node-connections.js';
@@ -30,12 +30,16 @@ export class SlurmTunnels {
     this.#pollerOptions = options.poller ?? {};
   }
 
-  /** The forwards to give the supervisor now, and the gate of a Slurm tunnel. */
+  /**
+   * The forwards to give the supervisor now, and the gate of a Slurm tunnel with how long an early
+   * connection waits for it: the tunnel's own slurm.timeout, else as long as core allows (10 min;
+   * a browser gives up on its own after about 5).
+   */
   forTunnel(
     tunnel: PlanTunnel,
     forwards: readonly ForwardSpec[],
     host: SlurmHost,
-  ): { forwards: ForwardSpec[]; gate?: TunnelGate } {
+  ): { forwards: ForwardSpec[]; gate?: TunnelGate; holdMs?: number } {
     if (!tunnel.slurm) return { forwards: forwards.map((f) => fillForward(f, { user: host.user })) };
     let poller = this.#pollers.get(tunnel.host);
     if (!poller) {
@@ -62,7 +66,7 @@ export class SlurmTunnels {
     // Listeners whose address is already known are bound now: connections made while the job
     // is pending are held there until it runs (see TunnelSpec.forwards).
     const early = forwards.map((f) => fillForward(f, { user: host.user })).filter((f) => !hasPlaceholder(f));
-    return { forwards: early, gate };
+    return { forwards: early, gate, holdMs: tunnel.slurm.timeoutMs ?? DEFAULTS.maxHoldMs };
   }
 
   /** The script's text; its path was resolved once, with the plan (runtime/load-plan.ts). */
