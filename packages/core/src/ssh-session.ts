@@ -18,7 +18,7 @@ import { PendingOpens } from './pending-opens.js';
 import type { RemoteForward } from './remote-forward.js';
 import { RemoteListens } from './remote-listens.js';
 import { type CommandResult, type RunCommandOptions, runCommand } from './run-command.js';
-import { tuneReceiveWindow } from './ssh2-adapter.js';
+import { countReadsAsConsumed, tuneReceiveWindow } from './ssh2-adapter.js';
 import type { Transport } from './transport.js';
 
 export interface LocalForwardOptions {
@@ -206,6 +206,8 @@ export class SshSession extends EventEmitter<SessionEvents> implements AsyncDisp
         // An SSH transport is never half-open: when the far sshd hangs up (e.g. a node refusing
         // the login), close our side too, or the session on top waits out its handshake timeout.
         channel.once('end', () => channel.end());
+        // A session behind a jump host downloads through this channel: size its window to the path.
+        countReadsAsConsumed(channel);
         return channel;
       },
     };

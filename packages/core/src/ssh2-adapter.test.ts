@@ -5,6 +5,7 @@ import { BASE_WINDOW, windowTuning } from './channel-window.js';
 import {
   coalesceWrites,
   corkForThisTick,
+  countReadsAsConsumed,
   pooledRandomFillSync,
   ssh2,
   takeReceiveWindow,
@@ -104,6 +105,29 @@ describe('ssh2 adapter', () => {
       expect(adjusts).toEqual([BASE_WINDOW - 1000]);
       expect(channel.incoming.window).toBe(BASE_WINDOW);
       window?.close();
+    });
+
+    it('a jump channel counts what its session reads, and reads nothing before the session listens', async () => {
+      const { channel, adjusts } = make();
+      tuneReceiveWindow(channel, windowTuning());
+      countReadsAsConsumed(channel);
+      expect(channel.isPaused()).toBe(true);
+      const packet = Buffer.alloc(32 * 1024);
+      for (let i = 0; i < 16; i++) {
+        channel.incoming.window -= packet.length; // as ssh2 does on CHANNEL_DATA
+        channel.push(packet);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(adjusts).toEqual([]); // nobody has read them yet
+      let read = 0;
+      channel.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+      });
+      channel.resume(); // what ssh2's Client does once it listens
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(read).toBe(16 * packet.length);
+      expect(adjusts.reduce((a, b) => a + b, 0)).toBe(16 * packet.length); // topped up to the window again
+      expect(takeReceiveWindow(channel)).toBeUndefined(); // taken
     });
 
     it('only the first consumer takes the window over; plain streams have none', async () => {

@@ -143,3 +143,17 @@ export function takeReceiveWindow(channel: Duplex): ReceiveWindow | undefined {
     initial,
   );
 }
+
+/**
+ * For a channel whose one reader never holds data back, an SSH session on top of it (a jump
+ * host): every byte it reads counts as consumed, so the channel's window follows the path too.
+ * Leaves the channel paused: the session resumes it once it listens (ssh2 does), so no byte is
+ * read before it. The inner session's own windows bound what is in flight.
+ */
+export function countReadsAsConsumed(channel: Duplex): void {
+  const window = takeReceiveWindow(channel);
+  if (!window) return;
+  channel.pause();
+  channel.on('data', (chunk: Buffer) => window.consumed(chunk.length));
+  channel.once('close', () => window.close());
+}
