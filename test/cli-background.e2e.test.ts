@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,19 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processGone } from '../packages/cli/src/daemon/control-client.js';
 import { skipWithoutDocker } from './support/docker.js';
-import { type FwdEvent, listenAddress } from './support/fwd-cli.js';
+import { type FwdEvent, type FwdResult, listenAddress, runFwd, spawnFwd } from './support/fwd-cli.js';
 import { echo, httpGet, openSocket } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
 import { waitFor } from './support/wait.js';
-
-const MAIN = new URL('../packages/cli/dist/main.js', import.meta.url).pathname;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface DaemonJson {
   name: string;
@@ -33,9 +24,10 @@ interface DaemonJson {
  * started in the background is stopped (or, failing that, killed by its pid) at the end.
  */
 interface Place extends AsyncDisposable {
+  /** The XDG dirs, as environment on top of fwd's usual PATH, HOME and NO_COLOR. */
   readonly env: Record<string, string>;
   readonly runtime: string;
-  fwd(args: string[]): Promise<Result>;
+  fwd(args: string[]): Promise<FwdResult>;
   ps(): Promise<DaemonJson[]>;
 }
 
@@ -80,28 +72,9 @@ describe.skipIf(skipWithoutDocker)('fwd up -d, ps, logs, down (the real binary) 
     const root = await mkdtemp(join(tmpdir(), 'fwd-bg-'));
     const runtime = join(root, 'run');
     await mkdir(runtime, { mode: 0o700 });
-    const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: home.dir,
-      NO_COLOR: '1',
-      XDG_STATE_HOME: join(root, 'state'),
-      XDG_RUNTIME_DIR: runtime,
-    };
+    const env = { XDG_STATE_HOME: join(root, 'state'), XDG_RUNTIME_DIR: runtime };
     const seen = new Set<number>();
-    const fwd = (args: string[]): Promise<Result> =>
-      new Promise((resolve) => {
-        const child = spawn(MAIN, args, { cwd: home.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => {
-          stdout += c.toString();
-        });
-        child.stderr.on('data', (c: Buffer) => {
-          stderr += c.toString();
-        });
-        // 'close': stdout and stderr are complete; `up -d` must not hold them open for its daemon.
-        child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-      });
+    const fwd = (args: string[]): Promise<FwdResult> => runFwd(args, { home: home.dir, env });
     const ps = async (): Promise<DaemonJson[]> => {
       const result = await fwd(['ps', '--json']);
       expect(result.code, result.stderr).toBe(0);
@@ -289,11 +262,7 @@ describe.skipIf(skipWithoutDocker)('fwd up -d, ps, logs, down (the real binary) 
     expect(daemon?.source).toBe(`fwd -N -L 0:localhost:${TARGETS.echo} login`);
     expect(daemon?.name).toMatch(/^login-[0-9a-f]{6}$/);
 
-    const follow = spawn(MAIN, ['logs', '-f', 'login'], {
-      cwd: home.dir,
-      env: at.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const follow = spawnFwd(['logs', '-f', 'login'], { home: home.dir, env: at.env });
     let followed = '';
     const sawUp = new Promise<void>((resolve) => {
       follow.stdout.on('data', (c: Buffer) => {

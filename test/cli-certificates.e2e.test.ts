@@ -7,12 +7,11 @@ import {
   type UserKey,
 } from './support/certificates.js';
 import { skipWithoutDocker } from './support/docker.js';
-import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
+import { isUp, listenAddress, startFwd } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd } from './support/sshd.js';
 
-const isUp = (name: string) => (e: FwdEvent) => e.event === 'tunnel' && e.tunnel === name && e.state === 'up';
 const HTTP = 8080; // docker/sshd-auth serves "fwd-auth ok" on the server's 127.0.0.1:8080
 
 // alice has no authorized_keys: only certificates from the test CA log her in. The same

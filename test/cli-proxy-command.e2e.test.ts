@@ -1,13 +1,11 @@
 import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
-import { type FwdEvent, listenAddress, runFwd, startFwd } from './support/fwd-cli.js';
+import { isUp, listenAddress, runFwd, startFwd } from './support/fwd-cli.js';
 import { newKeyPair } from './support/keys.js';
 import { httpGet } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
-
-const isUp = (name: string) => (e: FwdEvent) => e.event === 'tunnel' && e.tunnel === name && e.state === 'up';
 
 // fwd with the same ~/.ssh/config as ssh: the target's port 22 is not published, only the hop
 // container (same Docker network) reaches it; the real OpenSSH client runs `ssh -W %h:%p`.

@@ -4,13 +4,11 @@ import { SocksClient } from 'socks';
 import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
-import { type FwdEvent, listenAddress, runFwd, startFwd } from './support/fwd-cli.js';
+import { isUp, listenAddress, runFwd, startFwd } from './support/fwd-cli.js';
 import { newKeyPair } from './support/keys.js';
 import { echo, httpGet, openSocket, readAll } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
-
-const isUp = (name: string) => (e: FwdEvent) => e.event === 'tunnel' && e.tunnel === name && e.state === 'up';
 
 function acceptedLogins(log: string): number {
   return log.match(/Accepted publickey for alice/g)?.length ?? 0;

@@ -3,7 +3,7 @@ import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { freePort } from './support/faults.js';
-import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
+import { isUp, listenAddress, startFwd } from './support/fwd-cli.js';
 import { newKeyPair } from './support/keys.js';
 import { downloadFromSource, echo, httpGet } from './support/net-client.js';
 import {
@@ -18,8 +18,6 @@ import { type Sshd, startSshd } from './support/sshd.js';
 
 // What the YAML says, literally: fwd interpolates it from the environment.
 const TOKEN_REF = ['$', '{FWD_RELAY_TOKEN}'].join('');
-
-const isUp = (name: string) => (e: FwdEvent) => e.event === 'tunnel' && e.tunnel === name && e.state === 'up';
 
 describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml transport:)', () => {
   let network: StartedNetwork;

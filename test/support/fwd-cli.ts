@@ -1,7 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 
-const MAIN = new URL('../../packages/cli/dist/main.js', import.meta.url).pathname;
+/** The built `fwd` binary (dist, no tsx), run as users run it: its shebang carries node flags. */
+export const FWD_MAIN = new URL('../../packages/cli/dist/main.js', import.meta.url).pathname;
 
 export interface FwdEvent {
   ts: string;
@@ -20,18 +22,29 @@ export interface FwdProcess extends AsyncDisposable {
   readonly exited: Promise<number>;
 }
 
-/** Runs the built `fwd` binary (dist, no tsx) with NDJSON output captured line by line. */
-export function startFwd(
+export interface FwdRunOptions {
+  /** $HOME of the child, and its working directory unless `cwd` is given. */
+  home: string;
+  cwd?: string;
+  /** More environment on top of PATH, HOME and NO_COLOR=1 (nothing else is inherited). */
+  env?: Record<string, string>;
+}
+
+/** Starts the built `fwd` binary with stdout and stderr piped, nothing on stdin. */
+export function spawnFwd(
   args: string[],
-  options: { home: string; cwd?: string; env?: Record<string, string> },
-): FwdProcess {
-  // The bin itself, as users run it: its shebang carries node flags.
-  const child = spawn(MAIN, args, {
+  options: FwdRunOptions,
+): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(FWD_MAIN, args, {
     cwd: options.cwd ?? options.home,
     env: { PATH: process.env.PATH ?? '', HOME: options.home, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return watchFwd(child);
+}
+
+/** Runs the built `fwd` binary with NDJSON output captured line by line. */
+export function startFwd(args: string[], options: FwdRunOptions): FwdProcess {
+  return watchFwd(spawnFwd(args, options));
 }
 
 /** NDJSON events and exit of an fwd process, however it was started (locally, or via docker exec). */
@@ -104,17 +117,16 @@ export function watchFwd(child: ChildProcess): FwdProcess {
   };
 }
 
-/** Runs fwd to completion; for commands that exit by themselves (check, --help). */
-export function runFwd(
-  args: string[],
-  options: { home: string; cwd?: string },
-): Promise<{ code: number; stdout: string; stderr: string }> {
+export interface FwdResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs fwd to completion; for commands that exit by themselves (check, --help, up -d, ps). */
+export function runFwd(args: string[], options: FwdRunOptions): Promise<FwdResult> {
   return new Promise((resolve) => {
-    const child = spawn(MAIN, args, {
-      cwd: options.cwd ?? options.home,
-      env: { PATH: process.env.PATH ?? '', HOME: options.home, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnFwd(args, options);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -123,9 +135,22 @@ export function runFwd(
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
     });
-    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // 'close', not 'exit': only then are stdout and stderr complete (and `up -d` must not hold
+    // them open for its daemon).
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
+
+/** A predicate on the NDJSON events of tunnel `name`. */
+export const tunnelEvent =
+  (name: string, test: (e: FwdEvent) => boolean) =>
+  (e: FwdEvent): boolean =>
+    e.event === 'tunnel' && e.tunnel === name && test(e);
+
+/** Tunnel `name` reported state `state` ("up", "ended", ...). */
+export const inState = (name: string, state: string) => tunnelEvent(name, (e) => e.state === state);
+
+export const isUp = (name: string) => inState(name, 'up');
 
 /** The local address of a tunnel's first forward, from its "up" event. */
 export function listenAddress(event: FwdEvent, index = 0): { host: string; port: number } {
