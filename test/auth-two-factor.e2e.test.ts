@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   type ConnectOptions,
   connect,
@@ -8,13 +7,14 @@ import {
 } from '@fwd/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
+import { FWD_MAIN } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd } from './support/sshd.js';
+import { tmuxServer } from './support/tmux.js';
 import { TOTP_SECRET, totp } from './support/totp.js';
 import { waitFor } from './support/wait.js';
 
-const MAIN = new URL('../packages/cli/dist/main.js', import.meta.url).pathname;
 const HTTP = 8080; // docker/sshd-auth serves "fwd-auth ok" on the server's 127.0.0.1:8080
 
 // Real PAM stacks with Debian's libpam-google-authenticator; the test computes the codes.
@@ -131,10 +131,8 @@ describe.skipIf(skipWithoutDocker)('two-factor logins (keyboard-interactive thro
 
   describe('fwd up on a terminal (tmux)', () => {
     let home: SshHome;
-    const server = `fwd-2fa-${process.pid}`;
-    const tmux = (...args: string[]): string =>
-      execFileSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
-    const pane = (session: string): string => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', session);
+    const tmux = tmuxServer(`fwd-2fa-${process.pid}`);
+    const pane = (session: string): string => tmux.history(session);
     const count = (text: string, what: string): number => text.split(what).length - 1;
 
     beforeAll(async () => {
@@ -156,29 +154,12 @@ describe.skipIf(skipWithoutDocker)('two-factor logins (keyboard-interactive thro
       );
     });
     afterAll(async () => {
-      try {
-        tmux('kill-server');
-      } catch {}
+      tmux.kill();
       await home?.[Symbol.asyncDispose]();
     });
 
-    const start = (session: string, file: string): void => {
-      tmux(
-        'new-session',
-        '-d',
-        '-s',
-        session,
-        '-x',
-        '160',
-        '-y',
-        '40',
-        '-e',
-        `HOME=${home.dir}`,
-        '-e',
-        'NO_COLOR=1',
-        `${MAIN} up ${file}; sleep 600`,
-      );
-    };
+    const start = (session: string, file: string): void =>
+      tmux.start(session, `${FWD_MAIN} up ${file}; sleep 600`, { home: home.dir, width: 160, height: 40 });
 
     it('asks once for two tunnels on one host, takes the typed code, and HTTP flows; asks again only when the server does', async () => {
       const file = await home.write(
@@ -189,7 +170,7 @@ describe.skipIf(skipWithoutDocker)('two-factor logins (keyboard-interactive thro
       const prompt = `(alice@127.0.0.1:${keyThenCode.port}) Verification code:`;
       await waitFor(() => pane('totp').includes(prompt), { what: 'the code prompt', timeoutMs: 30_000 });
       const code = totp(TOTP_SECRET);
-      tmux('send-keys', '-t', 'totp', code, 'Enter');
+      tmux.sendKeys('totp', code, 'Enter');
       const table = await waitFor(
         () => {
           const text = pane('totp');
@@ -210,13 +191,13 @@ describe.skipIf(skipWithoutDocker)('two-factor logins (keyboard-interactive thro
         what: 'the prompt after the reconnect',
         timeoutMs: 30_000,
       });
-      tmux('send-keys', '-t', 'totp', totp(TOTP_SECRET), 'Enter');
+      tmux.sendKeys('totp', totp(TOTP_SECRET), 'Enter');
       await waitFor(() => /web +up .*\n(.*\n)*.*web2 +up/.test(pane('totp').split(prompt).at(-1) ?? ''), {
         what: 'the tunnels back up',
         timeoutMs: 30_000,
       });
       expect(count(pane('totp'), prompt)).toBe(2);
-      tmux('send-keys', '-t', 'totp', 'C-c');
+      tmux.sendKeys('totp', 'C-c');
     });
 
     it('asks for the password, then the code, each hidden', async () => {
@@ -230,11 +211,11 @@ describe.skipIf(skipWithoutDocker)('two-factor logins (keyboard-interactive thro
         what: 'the password prompt',
         timeoutMs: 30_000,
       });
-      tmux('send-keys', '-t', 'pwcode', 'alice-password', 'Enter');
+      tmux.sendKeys('pwcode', 'alice-password', 'Enter');
       await waitFor(() => pane('pwcode').includes(`${where} Verification code:`), {
         what: 'the code prompt',
       });
-      tmux('send-keys', '-t', 'pwcode', totp(TOTP_SECRET), 'Enter');
+      tmux.sendKeys('pwcode', totp(TOTP_SECRET), 'Enter');
       const table = await waitFor(
         () => (/web +up +127\.0\.0\.1:\d+/.test(pane('pwcode')) ? pane('pwcode') : undefined),
         {
@@ -243,7 +224,7 @@ describe.skipIf(skipWithoutDocker)('two-factor logins (keyboard-interactive thro
         },
       );
       expect(table).not.toContain('alice-password');
-      tmux('send-keys', '-t', 'pwcode', 'C-c');
+      tmux.sendKeys('pwcode', 'C-c');
     });
   });
 });

@@ -1,29 +1,24 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
+import { FWD_MAIN } from './support/fwd-cli.js';
 import { echo } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd } from './support/sshd.js';
+import { tmuxServer } from './support/tmux.js';
 import { waitFor } from './support/wait.js';
-
-const MAIN = new URL('../packages/cli/dist/main.js', import.meta.url).pathname;
 
 describe.skipIf(skipWithoutDocker)('fwd up on a terminal (tmux)', () => {
   let sshd: Sshd;
   let home: SshHome;
-  const server = `fwd-test-${process.pid}`;
-  const tmux = (...args: string[]): string =>
-    execFileSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
+  const tmux = tmuxServer(`fwd-test-${process.pid}`);
 
   beforeAll(async () => {
     sshd = await startSshd();
     home = await sshHome(sshd, `Host login\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User alice\n`);
   });
   afterAll(async () => {
-    try {
-      tmux('kill-server');
-    } catch {}
+    tmux.kill();
     await home?.[Symbol.asyncDispose]();
     await sshd?.[Symbol.asyncDispose]();
   });
@@ -33,20 +28,12 @@ describe.skipIf(skipWithoutDocker)('fwd up on a terminal (tmux)', () => {
       'tty.yaml',
       'version: 1\ntunnels:\n  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n  proxy: { host: login, dynamic: 0 }\n',
     );
-    tmux(
-      'new-session',
-      '-d',
-      '-x',
-      '150',
-      '-y',
-      '20',
-      '-e',
-      `HOME=${home.dir}`,
-      '-e',
-      'NO_COLOR=1',
-      `${MAIN} up ${file}; echo EXITED=$?; sleep 600`,
-    );
-    const pane = (): string => tmux('capture-pane', '-p');
+    tmux.start('table', `${FWD_MAIN} up ${file}; echo EXITED=$?; sleep 600`, {
+      home: home.dir,
+      width: 150,
+      height: 20,
+    });
+    const pane = (): string => tmux.screen('table');
     const table = await waitFor(
       () => (/echo-svc +up +127\.0\.0\.1:\d+ +→ +127\.0\.0\.1:7001/.test(pane()) ? pane() : undefined),
       {
@@ -68,7 +55,7 @@ describe.skipIf(skipWithoutDocker)('fwd up on a terminal (tmux)', () => {
     // Redrawn in place: the header appears once, not once per refresh.
     expect(updated.match(/^TUNNEL/gm)).toHaveLength(1);
 
-    tmux('send-keys', 'C-c');
+    tmux.sendKeys('table', 'C-c');
     const stopped = await waitFor(() => (/EXITED=130/.test(pane()) ? pane() : undefined), {
       what: 'fwd to exit',
     });
@@ -83,31 +70,17 @@ describe.skipIf(skipWithoutDocker)('fwd up on a terminal (tmux)', () => {
       `version: 1\nhosts:\n  login-pw: { host: 127.0.0.1, port: ${sshd.port}, user: alice, identityFile: ~/.ssh/none }\n` +
         'tunnels:\n  pw: { host: login-pw, local: "0:127.0.0.1:7001" }\n',
     );
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'pw',
-      '-x',
-      '150',
-      '-y',
-      '20',
-      '-e',
-      `HOME=${home.dir}`,
-      '-e',
-      'NO_COLOR=1',
-      `${MAIN} up ${file}; sleep 600`,
-    );
-    const pane = (): string => tmux('capture-pane', '-p', '-t', 'pw');
+    tmux.start('pw', `${FWD_MAIN} up ${file}; sleep 600`, { home: home.dir, width: 150, height: 20 });
+    const pane = (): string => tmux.screen('pw');
     // sshd offers keyboard-interactive (PAM) first; shown as OpenSSH shows it: "(user@host) Password:".
     await waitFor(() => pane().includes(`(alice@127.0.0.1:${sshd.port}) Password:`), {
       what: 'the password prompt',
     });
-    tmux('send-keys', '-t', 'pw', 'alice-password', 'Enter');
+    tmux.sendKeys('pw', 'alice-password', 'Enter');
     const table = await waitFor(() => (/pw +up +127\.0\.0\.1:\d+/.test(pane()) ? pane() : undefined), {
       what: 'the tunnel up after the password',
     });
     expect(table).not.toContain('alice-password');
-    tmux('send-keys', '-t', 'pw', 'C-c');
+    tmux.sendKeys('pw', 'C-c');
   });
 });
