@@ -52,6 +52,11 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/relay.js')).relayCommand(rest, io);
     case 'init':
       return (await import('./commands/init.js')).initCommand(rest, io);
+    case 'completion':
+      return (await import('./commands/completion.js')).completionCommand(rest, io);
+    case '__complete':
+      // What completion scripts call at TAB time (completion.ts).
+      return (await import('./commands/completion.js')).completeCommand(rest, io);
     case 'schema':
       return (await import('./commands/schema.js')).schemaCommand(rest, io);
     default:

@@ -3,7 +3,7 @@ import { describePlan, type Plan, planJson } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { openUrl, webScheme } from '../render/http-urls.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
-import { commandLine } from './command-line.js';
+import { commandLine, type FlagOptions } from './command-line.js';
 import { adviseOnExposure } from './exposure-advice.js';
 import { adviseOnPorts, type BindRights, detectBindRights } from './port-advice.js';
 
@@ -13,10 +13,7 @@ export async function checkCommand(
   io: CliIO,
   rights: BindRights = detectBindRights(),
 ): Promise<number> {
-  const parsed = commandLine('check', argv, io, {
-    'ssh-config': { type: 'string', short: 'F' },
-    json: { type: 'boolean' },
-  });
+  const parsed = commandLine('check', argv, io, CHECK_OPTIONS);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const file = positionals[0] ?? 'tunnels.yaml';
@@ -78,3 +75,11 @@ function urlLines(plan: Plan): string[] {
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+const CHECK_OPTIONS = {
+  'ssh-config': { type: 'string', short: 'F' },
+  json: { type: 'boolean' },
+} as const;
+
+/** fwd check's flags, for shell completion. */
+export const CHECK_FLAGS: FlagOptions = CHECK_OPTIONS;

@@ -3,6 +3,14 @@ import { type CliIO, complain, EXIT } from '../io.js';
 import { helpFor } from './help.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** A command's flags as parseArgs takes them, for shell completion (commands/completion-spec.ts). */
+export type FlagOptions = Readonly<
+  Record<
+    string,
+    { readonly type: 'string' | 'boolean'; readonly short?: string; readonly multiple?: boolean }
+  >
+>;
 type WithHelp<T extends Options> = T & { help: { type: 'boolean'; short: 'h' } };
 
 /** The values and positionals of a command line, as node:util parseArgs types them. */

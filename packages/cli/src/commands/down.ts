@@ -5,7 +5,7 @@ import { type DaemonEntry, listDaemons } from '../daemon/daemon-registry.js';
 import { resolveTarget } from '../daemon/daemon-target.js';
 import { STOP_TIMEOUT_MS } from '../daemon/start-daemon.js';
 import { type CliIO, complain, EXIT } from '../io.js';
-import { commandLine } from './command-line.js';
+import { commandLine, type FlagOptions } from './command-line.js';
 
 /**
  * `fwd down [file|name ...] [--all] [--timeout 30s]`: stops background fwds cleanly over their
@@ -13,10 +13,7 @@ import { commandLine } from './command-line.js';
  * waits until each process is gone. Exit 1 when nothing matched or one did not stop.
  */
 export async function downCommand(argv: string[], io: CliIO): Promise<number> {
-  const parsed = commandLine('down', argv, io, {
-    all: { type: 'boolean', short: 'a' },
-    timeout: { type: 'string' },
-  });
+  const parsed = commandLine('down', argv, io, DOWN_OPTIONS);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (values.all && positionals.length > 0) {
@@ -74,3 +71,11 @@ async function stopOne(entry: DaemonEntry, timeoutMs: number, io: CliIO): Promis
   complain(io, `${entry.name} did not stop: ${outcome.why}${pid}`);
   return false;
 }
+
+const DOWN_OPTIONS = {
+  all: { type: 'boolean', short: 'a' },
+  timeout: { type: 'string' },
+} as const;
+
+/** fwd down's flags, for shell completion. */
+export const DOWN_FLAGS: FlagOptions = DOWN_OPTIONS;

@@ -13,6 +13,7 @@ Usage:
   fwd -L [bind:]port:host:hostport [-R ..] [-D ..] [-J jump] [-p port] [-i key] [-d] [user@]host
   fwd relay --listen ADDR --allow host:port ...   websocket relay for networks that block SSH
   fwd schema                                      JSON Schema of tunnels.yaml (for editors)
+  fwd completion bash|zsh|fish                    shell completion script
   fwd --version | --help | help COMMAND
 
 Examples:
@@ -169,6 +170,17 @@ Examples:
   fwd init cluster --port 8888,6006
   fwd init cluster --slurm jupyter --socket /home/alice/.jupyter/nb.sock
   fwd init alice@login.hpc.example.edu -o ~/cluster.yaml
+`,
+  completion: `Usage: fwd completion bash|zsh|fish
+
+Prints a completion script: commands, flags, tunnels files, the tunnels of the file on the line
+(fwd up FILE --only a,<TAB>), background fwds (fwd down, fwd logs) and the Hosts of
+~/.ssh/config (fwd init, one-offs). Names are looked up when TAB is pressed (fwd __complete).
+
+Enable it:
+  bash   eval "$(fwd completion bash)"      in ~/.bashrc
+  zsh    eval "$(fwd completion zsh)"       in ~/.zshrc
+  fish   fwd completion fish > ~/.config/fish/completions/fwd.fish
 `,
   schema: `Usage: fwd schema
 

@@ -6,7 +6,7 @@ import { sshHostAliases } from '../config/ssh-host-aliases.js';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
 import { planFromText, sshOptionsFor } from '../runtime/load-plan.js';
 import { version } from '../version.js';
-import { commandLine } from './command-line.js';
+import { commandLine, type FlagOptions } from './command-line.js';
 import { type HostSummary, type InitAnswers, tunnelsYaml } from './init-template.js';
 
 /** What a question on the terminal needs; injected so that tests can answer. */
@@ -101,6 +101,9 @@ const INIT_OPTIONS = {
   force: { type: 'boolean' },
   'ssh-config': { type: 'string', short: 'F' },
 } as const;
+
+/** fwd init's flags, for shell completion. */
+export const INIT_FLAGS: FlagOptions = INIT_OPTIONS;
 
 /** A wrong answer or flag: said once, exit 2. */
 class InitUsageError extends Error {}

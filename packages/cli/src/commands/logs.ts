@@ -6,18 +6,14 @@ import { resolveTarget } from '../daemon/daemon-target.js';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
 import { formatLogLine } from '../render/log-line.js';
 import { interruptSignal } from '../signals.js';
-import { commandLine } from './command-line.js';
+import { commandLine, type FlagOptions } from './command-line.js';
 
 /**
  * `fwd logs [-f] [--json] [--stats] [name|file]`: a background fwd's NDJSON log, for people on a
  * terminal (raw NDJSON with --json or off a terminal). -f follows it until that fwd stops.
  */
 export async function logsCommand(argv: string[], io: CliIO): Promise<number> {
-  const parsed = commandLine('logs', argv, io, {
-    follow: { type: 'boolean', short: 'f' },
-    json: { type: 'boolean' },
-    stats: { type: 'boolean' },
-  });
+  const parsed = commandLine('logs', argv, io, LOGS_OPTIONS);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (positionals.length > 1) {
@@ -114,3 +110,12 @@ async function printLog(path: string, show: (line: string) => void, follow: bool
     await file.close();
   }
 }
+
+const LOGS_OPTIONS = {
+  follow: { type: 'boolean', short: 'f' },
+  json: { type: 'boolean' },
+  stats: { type: 'boolean' },
+} as const;
+
+/** fwd logs's flags, for shell completion. */
+export const LOGS_FLAGS: FlagOptions = LOGS_OPTIONS;

@@ -4,7 +4,7 @@ import { formatProblem, planFromArgs } from '../config/index.js';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { sshOptionsFor } from '../runtime/load-plan.js';
 import type { BackgroundHooks } from '../runtime/run-tunnels.js';
-import { type CommandLine, commandLine } from './command-line.js';
+import { type CommandLine, commandLine, type FlagOptions } from './command-line.js';
 import { type LaunchOptions, launchPlan } from './launch-plan.js';
 import { OUTPUT_FLAGS } from './output-flags.js';
 
@@ -138,3 +138,6 @@ const ONEOFF_OPTIONS = {
   open: { type: 'boolean' },
   ...OUTPUT_FLAGS,
 } as const;
+
+/** A one-off (fwd -L ...)'s flags, for shell completion. */
+export const ONEOFF_FLAGS: FlagOptions = ONEOFF_OPTIONS;

@@ -2,11 +2,11 @@ import { fwdDirsOrExit } from '../daemon/daemon-dirs.js';
 import { listDaemons } from '../daemon/daemon-registry.js';
 import { type CliIO, complain, EXIT, isTTY } from '../io.js';
 import { daemonLines } from '../render/daemon-view.js';
-import { commandLine } from './command-line.js';
+import { commandLine, type FlagOptions } from './command-line.js';
 
 /** `fwd ps [--json]`: every background fwd of this user, asked over its control socket. */
 export async function psCommand(argv: string[], io: CliIO): Promise<number> {
-  const parsed = commandLine('ps', argv, io, { json: { type: 'boolean' } });
+  const parsed = commandLine('ps', argv, io, PS_OPTIONS);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (positionals.length > 0) {
@@ -48,3 +48,8 @@ export async function psCommand(argv: string[], io: CliIO): Promise<number> {
   io.stdout.write(`${blocks.join('\n\n')}\n`);
   return EXIT.ok;
 }
+
+const PS_OPTIONS = { json: { type: 'boolean' } } as const;
+
+/** fwd ps's flags, for shell completion. */
+export const PS_FLAGS: FlagOptions = PS_OPTIONS;

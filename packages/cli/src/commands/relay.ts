@@ -11,7 +11,7 @@ import { parseDuration } from '../config/duration.js';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { interruptSignal } from '../signals.js';
 import { UsageError } from '../usage-error.js';
-import { type CommandLine, commandLine } from './command-line.js';
+import { type CommandLine, commandLine, type FlagOptions } from './command-line.js';
 
 interface RelaySettings {
   listen: TcpAddress;
@@ -89,6 +89,9 @@ const RELAY_OPTIONS = {
   'idle-timeout': { type: 'string' },
   'drain-timeout': { type: 'string' },
 } as const;
+
+/** fwd relay's flags, for shell completion. */
+export const RELAY_FLAGS: FlagOptions = RELAY_OPTIONS;
 
 async function readSettings(
   values: CommandLine<typeof RELAY_OPTIONS>['values'],

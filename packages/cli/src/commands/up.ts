@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { type CliIO, complain, EXIT } from '../io.js';
 import { loadPlanFromFile } from '../runtime/load-plan.js';
 import type { BackgroundHooks } from '../runtime/run-tunnels.js';
-import { type CommandLine, commandLine } from './command-line.js';
+import { type CommandLine, commandLine, type FlagOptions } from './command-line.js';
 import { launchPlan } from './launch-plan.js';
 import { OUTPUT_FLAGS } from './output-flags.js';
 
@@ -67,3 +67,6 @@ const UP_OPTIONS = {
   // Not passed on to a background fwd: the foreground process opens the browser.
   open: { type: 'boolean' },
 } as const;
+
+/** fwd up's flags, for shell completion. */
+export const UP_FLAGS: FlagOptions = UP_OPTIONS;
