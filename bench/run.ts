@@ -66,6 +66,17 @@ async function coldStarts(config: BenchConfig): Promise<{ fwd: ColdStart; sshV: 
   return { fwd, sshV };
 }
 
+/** A row after the rounds (websocket, long path) that lost bytes fails the run like a round would. */
+function extraFailure(
+  what: string,
+  row: { status: string; reason?: string; correctness?: boolean },
+): RunFailure[] {
+  if (row.status !== 'failed' || !row.correctness) return [];
+  return [
+    { metric: 'run', side: 'candidate', round: 0, message: `${what}: ${row.reason}`, correctness: true },
+  ];
+}
+
 async function main(): Promise<number> {
   installCleanupHandlers();
   const config = loadConfig();
@@ -119,36 +130,8 @@ async function main(): Promise<number> {
   if (websocket.status !== 'measured') log(`websocket row: ${websocket.status}: ${websocket.reason}`);
 
   const metrics = recorder.metrics(config);
-  const wsFailure: RunFailure[] =
-    websocket.status === 'failed' && websocket.correctness
-      ? [
-          {
-            metric: 'run',
-            side: 'candidate',
-            round: 0,
-            message: `websocket row: ${websocket.reason}`,
-            correctness: true,
-          },
-        ]
-      : [];
-  const longPathFailure: RunFailure[] =
-    longPath.status === 'failed' && longPath.correctness
-      ? [
-          {
-            metric: 'run',
-            side: 'candidate',
-            round: 0,
-            message: `long path: ${longPath.reason}`,
-            correctness: true,
-          },
-        ]
-      : [];
-  const failures = [
-    ...recorder.failures().filter((f) => f.correctness),
-    ...runFailures,
-    ...wsFailure,
-    ...longPathFailure,
-  ];
+  const extraFailures = [...extraFailure('websocket row', websocket), ...extraFailure('long path', longPath)];
+  const failures = [...recorder.failures().filter((f) => f.correctness), ...runFailures, ...extraFailures];
   const { resultsFile, chartFile, ...shownConfig } = config;
   const results: BenchResults = {
     schema: 1,
