@@ -52,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/relay.js')).relayCommand(rest, io);
     case 'init':
       return (await import('./commands/init.js')).initCommand(rest, io);
+    case 'service':
+      return (await import('./commands/service.js')).serviceCommand(rest, io);
     case 'completion':
       return (await import('./commands/completion.js')).completionCommand(rest, io);
     case '__complete':

@@ -6,6 +6,7 @@ import { LOGS_FLAGS } from './logs.js';
 import { ONEOFF_FLAGS } from './oneoff.js';
 import { PS_FLAGS } from './ps.js';
 import { RELAY_FLAGS } from './relay.js';
+import { SERVICE_FLAGS } from './service.js';
 import { UP_FLAGS } from './up.js';
 
 /**
@@ -83,6 +84,12 @@ export function commandSpecs(): CommandSpec[] {
       summary: 'websocket relay to SSH servers',
       flags: flagsOf(RELAY_FLAGS, { 'token-file': FILE, 'tls-cert': FILE, 'tls-key': FILE }),
       args: [],
+    },
+    {
+      name: 'service',
+      summary: 'run fwd up FILE at login',
+      flags: flagsOf(SERVICE_FLAGS),
+      args: [{ words: ['install', 'remove'] }, YAML],
     },
     { name: 'schema', summary: 'JSON Schema of tunnels.yaml', flags: flagsOf({}), args: [] },
     { name: 'completion', summary: 'shell completion script', flags: flagsOf({}), args: [{ words: SHELLS }] },

@@ -14,6 +14,7 @@ Usage:
   fwd relay --listen ADDR --allow host:port ...   websocket relay for networks that block SSH
   fwd schema                                      JSON Schema of tunnels.yaml (for editors)
   fwd completion bash|zsh|fish                    shell completion script
+  fwd service install|remove [tunnels.yaml]       run fwd up FILE at login (systemd, launchd)
   fwd --version | --help | help COMMAND
 
 Examples:
@@ -181,6 +182,25 @@ Enable it:
   bash   eval "$(fwd completion bash)"      in ~/.bashrc
   zsh    eval "$(fwd completion zsh)"       in ~/.zshrc
   fish   fwd completion fish > ~/.config/fish/completions/fwd.fish
+`,
+  service: `Usage: fwd service install [tunnels.yaml] [--print] [--no-start] [--force]
+       fwd service remove [tunnels.yaml] [--no-start]
+
+install runs fwd up FILE at each login and restarts it when it fails: a systemd user unit
+(~/.config/systemd/user/fwd-NAME.service; its log: journalctl --user -u fwd-NAME) on Linux, a
+launchd agent (~/Library/LaunchAgents/fwd.NAME.plist; log in ~/Library/Logs/fwd/) on macOS.
+NAME is the file's, as fwd ps shows background fwds. The file is checked first (exit 2 when
+fwd check would refuse it). Exit 1 from fwd (every tunnel failed) is retried every 10 s; exit 2
+(the file became invalid) is not: fix it, then install again. It runs this node and this fwd by
+their paths: install again after moving or upgrading either. Keys must not need a passphrase
+prompt: use an agent (a socket under $XDG_RUNTIME_DIR is passed on) or a key without one.
+On Linux, loginctl enable-linger keeps it running while you are logged out.
+
+  --print      print the unit or agent, write nothing
+  --no-start   write (or delete) the file only; print the commands that start it
+  --force      replace a file of that name that fwd did not write
+
+remove stops it and deletes the file (only one fwd wrote).
 `,
   schema: `Usage: fwd schema
 
