@@ -7,7 +7,6 @@ import { ssh2 } from './ssh2-adapter.js';
 // ssh2's own agent client drops every certificate an agent holds (it cannot parse them), so fwd
 // speaks the agent protocol (PROTOCOL.agent, draft-miller-ssh-agent) itself: two requests.
 
-const SSH_AGENT_FAILURE = 5;
 const SSH_AGENTC_REQUEST_IDENTITIES = 11;
 const SSH_AGENT_IDENTITIES_ANSWER = 12;
 const SSH_AGENTC_SIGN_REQUEST = 13;
@@ -182,7 +181,8 @@ export class CertificateAgent extends ssh2.BaseAgent<ParsedKey> {
     const algorithm = String(key.type);
     request(this.#socketPath, frame(SSH_AGENTC_SIGN_REQUEST, [blob, data], rsaFlags(algorithm, hash))).then(
       (reply) => {
-        if (reply[0] === SSH_AGENT_FAILURE || reply[0] !== SSH_AGENT_SIGN_RESPONSE) {
+        // SSH_AGENT_FAILURE: a locked agent, a key removed since listing, a refused confirmation.
+        if (reply[0] !== SSH_AGENT_SIGN_RESPONSE) {
           const what = certificateOf(key) ? `certificate ${key.comment}` : `key ${key.comment}`;
           return cb(new Error(`ssh-agent refused to sign with ${what}`));
         }
