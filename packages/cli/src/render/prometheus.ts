@@ -18,6 +18,14 @@ function label(value: string): string {
 /**
  * The Prometheus text exposition (version 0.0.4) of every tunnel and host: state, connections,
  * bytes each way, reconnects, last error code.
+ *
+ * Written by hand, not with prom-client, for two reasons. Cost: importing this module with
+ * prom-client 15.1.3 took a median 0.248 s CPU and 51.8 MiB peak against 0.152 s and 41.6 MiB by
+ * hand (whole-process figures, 20 paired runs, busy 2-core machine): +96 ms of start-up for
+ * `fwd up` (for `fwd up --metrics` if loaded lazily), where fwd's whole cold-start target is 80 ms. Fit: these are snapshots
+ * the supervisor already counts, read at scrape time; prom-client's counters only increment, so
+ * exporting them takes a fresh registry per scrape (or reset + inc), which is this code again
+ * with a dependency around it. The format is small and stable: HELP, TYPE, escaped labels.
  */
 export function prometheusText(tunnels: readonly TunnelStatus[], hosts: readonly HostStatus[]): string {
   const out: string[] = [];
