@@ -1,16 +1,10 @@
-import {
-  type ConnectOptions,
-  connect,
-  type KeyboardInteractiveRequest,
-  knownHosts,
-  tcpTransport,
-} from '@fwd/core';
+import { type ConnectOptions, connect, type KeyboardInteractiveRequest } from '@fwd/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { FWD_MAIN } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
-import { type Sshd, startSshd } from './support/sshd.js';
+import { type Sshd, sshdConnectOptions, startSshd } from './support/sshd.js';
 import { tmuxServer } from './support/tmux.js';
 import { TOTP_SECRET, totp } from './support/totp.js';
 import { waitFor } from './support/wait.js';
@@ -46,12 +40,8 @@ describe.skipIf(skipWithoutDocker)('two-factor logins (keyboard-interactive thro
     await Promise.all([keyThenCode, passwordThenCode].map((s) => s?.[Symbol.asyncDispose]()));
   });
 
-  const options = (sshd: Sshd, overrides: Partial<ConnectOptions>): ConnectOptions => ({
-    transport: tcpTransport({ host: sshd.host, port: sshd.port }),
-    username: 'alice',
-    hostKeys: knownHosts({ files: [sshd.knownHostsFile], globalFiles: [] }),
-    ...overrides,
-  });
+  const options = (sshd: Sshd, overrides: Partial<ConnectOptions>): ConnectOptions =>
+    sshdConnectOptions(sshd, overrides);
 
   describe('the library', () => {
     it('answers a code after the key (partial success), one round, echo off', async () => {

@@ -1,27 +1,22 @@
-import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { isUp, listenAddress, runFwd, startFwd } from './support/fwd-cli.js';
-import { newKeyPair } from './support/keys.js';
 import { httpGet } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
-import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
+import { type Sshd, startSshdNetwork, TARGETS } from './support/sshd.js';
 
 // fwd with the same ~/.ssh/config as ssh: the target's port 22 is not published, only the hop
 // container (same Docker network) reaches it; the real OpenSSH client runs `ssh -W %h:%p`.
 describe.skipIf(skipWithoutDocker)('fwd up through a ProxyCommand', () => {
-  let network: StartedNetwork;
+  let servers: AsyncDisposable | undefined;
   let hop: Sshd;
   let target: Sshd;
   let home: SshHome;
 
   beforeAll(async () => {
-    network = await new Network().start();
-    const clientKey = newKeyPair();
-    [hop, target] = await Promise.all([
-      startSshd({ network, alias: 'hop', clientKey }),
-      startSshd({ network, alias: 'target', clientKey, publish: false }),
-    ]);
+    const started = await startSshdNetwork([{ alias: 'hop' }, { alias: 'target', publish: false }]);
+    servers = started;
+    [hop, target] = started.sshds;
     home = await sshHome(hop, '', [`target ${target.hostKey.publicKey}`, `bastion ${hop.hostKey.publicKey}`]);
     // ssh finds ~ through the password database, not $HOME: give it this home's files by path.
     const ssh = `${home.dir}/.ssh`;
@@ -53,8 +48,7 @@ describe.skipIf(skipWithoutDocker)('fwd up through a ProxyCommand', () => {
   });
   afterAll(async () => {
     await home?.[Symbol.asyncDispose]();
-    await Promise.all([hop, target].map((s) => s?.[Symbol.asyncDispose]()));
-    await network?.stop();
+    await servers?.[Symbol.asyncDispose]();
   });
 
   it('reaches the target through `ProxyCommand ssh -W %h:%p hop` from ~/.ssh/config; HTTP flows', async () => {

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Network, type StartedNetwork } from 'testcontainers';
+import type { StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { freePort } from './support/faults.js';
 import { isUp, listenAddress, startFwd } from './support/fwd-cli.js';
-import { newKeyPair } from './support/keys.js';
 import { downloadFromSource, echo, httpGet } from './support/net-client.js';
 import {
   newRelayToken,
@@ -14,12 +13,13 @@ import {
   startRelayContainer,
 } from './support/relay.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
-import { type Sshd, startSshd } from './support/sshd.js';
+import { type Sshd, startSshdNetwork } from './support/sshd.js';
 
 // What the YAML says, literally: fwd interpolates it from the environment.
 const TOKEN_REF = ['$', '{FWD_RELAY_TOKEN}'].join('');
 
 describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml transport:)', () => {
+  let servers: AsyncDisposable | undefined;
   let network: StartedNetwork;
   let login: Sshd;
   let node: Sshd;
@@ -28,21 +28,21 @@ describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml 
   const token = newRelayToken();
 
   beforeAll(async () => {
-    network = await new Network().start();
-    const clientKey = newKeyPair();
     // Neither sshd publishes port 22: only the relay's port is reachable from here.
-    [login, node] = await Promise.all([
-      startSshd({ network, alias: 'login', clientKey, publish: false }),
-      startSshd({ network, alias: 'node17', clientKey, publish: false }),
+    const started = await startSshdNetwork([
+      { alias: 'login', publish: false },
+      { alias: 'node17', publish: false },
     ]);
+    servers = started;
+    network = started.network;
+    [login, node] = started.sshds;
     relay = await startRelayContainer({ network, allow: ['login:22'], tokens: [token] });
     home = await sshHome(login, '', [`login ${login.hostKey.publicKey}`, `node17 ${node.hostKey.publicKey}`]);
   });
   afterAll(async () => {
     await home?.[Symbol.asyncDispose]();
     await relay?.[Symbol.asyncDispose]();
-    await Promise.all([login?.[Symbol.asyncDispose](), node?.[Symbol.asyncDispose]()]);
-    await network?.stop();
+    await servers?.[Symbol.asyncDispose]();
   });
 
   /** `extra`: more transport keys, e.g. `, ca: relay-ca.pem`. */

@@ -13,7 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { newKeyPair } from './support/keys.js';
-import { type Sshd, startSshd } from './support/sshd.js';
+import { keyLoginOptions, type Sshd, startSshd } from './support/sshd.js';
 import { waitFor } from './support/wait.js';
 
 describe.skipIf(skipWithoutDocker)('authentication and host keys against OpenSSH', () => {
@@ -29,13 +29,7 @@ describe.skipIf(skipWithoutDocker)('authentication and host keys against OpenSSH
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const base = (overrides: Partial<ConnectOptions> = {}): ConnectOptions => ({
-    transport: tcpTransport({ host: sshd.host, port: sshd.port }),
-    username: 'alice',
-    privateKey: sshd.clientKey.privateKey,
-    hostKeys: knownHosts({ files: [sshd.knownHostsFile], globalFiles: [] }),
-    ...overrides,
-  });
+  const base = (overrides: Partial<ConnectOptions> = {}): ConnectOptions => keyLoginOptions(sshd, overrides);
 
   it('uses the native crypto binding (AES-GCM in C, not JS)', () => {
     expect(nativeCryptoAvailable()).toBe(true);

@@ -1,4 +1,4 @@
-import { type ConnectOptions, connect, knownHosts, tcpTransport } from '@fwd/core';
+import { type ConnectOptions, connect } from '@fwd/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CertificateAuthority,
@@ -7,7 +7,7 @@ import {
   sshAgent,
 } from './support/certificates.js';
 import { skipWithoutDocker } from './support/docker.js';
-import { type Sshd, startSshd } from './support/sshd.js';
+import { type Sshd, sshdConnectOptions, startSshd } from './support/sshd.js';
 
 // alice has no authorized_keys on this server: only a certificate from the test CA logs her in.
 describe.skipIf(skipWithoutDocker)('OpenSSH user certificates (sshd with TrustedUserCAKeys)', () => {
@@ -26,12 +26,7 @@ describe.skipIf(skipWithoutDocker)('OpenSSH user certificates (sshd with Trusted
     await ca?.[Symbol.asyncDispose]();
   });
 
-  const base = (overrides: Partial<ConnectOptions>): ConnectOptions => ({
-    transport: tcpTransport({ host: sshd.host, port: sshd.port }),
-    username: 'alice',
-    hostKeys: knownHosts({ files: [sshd.knownHostsFile], globalFiles: [] }),
-    ...overrides,
-  });
+  const base = (overrides: Partial<ConnectOptions>): ConnectOptions => sshdConnectOptions(sshd, overrides);
 
   const kinds: KeyKind[] = ['ed25519', 'ecdsa', 'rsa'];
 

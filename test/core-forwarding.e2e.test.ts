@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { connect, knownHosts, type SshSession, tcpTransport } from '@fwd/core';
+import { connect, type SshSession } from '@fwd/core';
 import { SocksClient } from 'socks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
@@ -13,18 +13,13 @@ import {
   readAll,
   uploadToSink,
 } from './support/net-client.js';
-import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
+import { keyLoginOptions, type Sshd, startSshd, TARGETS } from './support/sshd.js';
 import { waitFor } from './support/wait.js';
 
 const MiB = 1024 * 1024;
 
 async function session(sshd: Sshd): Promise<SshSession> {
-  return connect({
-    transport: tcpTransport({ host: sshd.host, port: sshd.port }),
-    username: sshd.username,
-    privateKey: sshd.clientKey.privateKey,
-    hostKeys: knownHosts({ files: [sshd.knownHostsFile], globalFiles: [] }),
-  });
+  return connect(keyLoginOptions(sshd));
 }
 
 /** A local TCP echo server for -R tests (the far side connects back to it). */

@@ -3,12 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, knownHosts, tcpTransport } from '@fwd/core';
-import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { newKeyPair } from './support/keys.js';
 import { echo, openSocket } from './support/net-client.js';
-import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
+import { keyLoginOptions, type Sshd, startSshdNetwork, TARGETS } from './support/sshd.js';
 import { waitFor } from './support/wait.js';
 
 function socketHandles(): number {
@@ -17,24 +16,19 @@ function socketHandles(): number {
 }
 
 describe.skipIf(skipWithoutDocker)('jump hosts and teardown', () => {
-  let network: StartedNetwork;
+  let servers: AsyncDisposable | undefined;
   let outer: Sshd;
   let inner: Sshd;
   let dir: string;
 
   beforeAll(async () => {
-    network = await new Network().start();
-    const clientKey = newKeyPair();
-    [outer, inner] = await Promise.all([
-      startSshd({ network, alias: 'outer', clientKey }),
-      startSshd({ network, alias: 'inner', clientKey, publish: false }),
-    ]);
+    const started = await startSshdNetwork([{ alias: 'outer' }, { alias: 'inner', publish: false }]);
+    servers = started;
+    [outer, inner] = started.sshds;
     dir = await mkdtemp(join(tmpdir(), 'fwd-jump-'));
   });
   afterAll(async () => {
-    await inner?.[Symbol.asyncDispose]();
-    await outer?.[Symbol.asyncDispose]();
-    await network?.stop();
+    await servers?.[Symbol.asyncDispose]();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -88,13 +82,7 @@ describe.skipIf(skipWithoutDocker)('jump hosts and teardown', () => {
   it('aborting a session during a transfer closes listeners, channels and sockets, leaving no handles', async () => {
     const baseline = socketHandles();
     const controller = new AbortController();
-    const ssh = await connect({
-      transport: tcpTransport({ host: outer.host, port: outer.port }),
-      username: 'alice',
-      privateKey: outer.clientKey.privateKey,
-      hostKeys: knownHosts({ files: [outer.knownHostsFile], globalFiles: [] }),
-      signal: controller.signal,
-    });
+    const ssh = await connect(keyLoginOptions(outer, { signal: controller.signal }));
     const forward = await ssh.forwardLocal({
       bind: { port: 0 },
       target: { host: '127.0.0.1', port: TARGETS.source },
@@ -128,12 +116,7 @@ describe.skipIf(skipWithoutDocker)('jump hosts and teardown', () => {
   });
 
   it('close() is idempotent and `closed` settles once', async () => {
-    const ssh = await connect({
-      transport: tcpTransport({ host: outer.host, port: outer.port }),
-      username: 'alice',
-      privateKey: outer.clientKey.privateKey,
-      hostKeys: knownHosts({ files: [outer.knownHostsFile], globalFiles: [] }),
-    });
+    const ssh = await connect(keyLoginOptions(outer));
     const forward = await ssh.forwardDynamic({ bind: { port: 0 } });
     await Promise.all([ssh.close(), ssh.close(), forward.close()]);
     await ssh.close();

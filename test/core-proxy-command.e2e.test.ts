@@ -3,11 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandTransport, connect, HostConnection, knownHosts } from '@fwd/core';
-import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { newKeyPair } from './support/keys.js';
-import { type Sshd, startSshd } from './support/sshd.js';
+import { type Sshd, startSshd, startSshdNetwork } from './support/sshd.js';
 import { waitFor } from './support/wait.js';
 
 const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
@@ -15,7 +14,7 @@ const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
 // The target's port 22 is not published: only the hop container (on the same Docker network)
 // reaches it, through the real OpenSSH client's `ssh -W` run as a ProxyCommand.
 describe.skipIf(skipWithoutDocker)('ProxyCommand (commandTransport) against OpenSSH', () => {
-  let network: StartedNetwork;
+  let servers: AsyncDisposable | undefined;
   let hop: Sshd;
   let target: Sshd;
   let published: Sshd;
@@ -23,13 +22,14 @@ describe.skipIf(skipWithoutDocker)('ProxyCommand (commandTransport) against Open
   let sshW: string;
 
   beforeAll(async () => {
-    network = await new Network().start();
     const clientKey = newKeyPair();
-    [hop, target, published] = await Promise.all([
-      startSshd({ network, alias: 'hop', clientKey }),
-      startSshd({ network, alias: 'target', clientKey, publish: false }),
+    const [behindHop, alone] = await Promise.all([
+      startSshdNetwork([{ alias: 'hop' }, { alias: 'target', publish: false }], clientKey),
       startSshd({ clientKey }),
     ]);
+    servers = behindHop;
+    [hop, target] = behindHop.sshds;
+    published = alone;
     dir = await mkdtemp(join(tmpdir(), 'fwd-proxycmd-'));
     const key = join(dir, 'id_ed25519');
     await writeFile(key, clientKey.privateKey, { mode: 0o600 });
@@ -43,8 +43,7 @@ describe.skipIf(skipWithoutDocker)('ProxyCommand (commandTransport) against Open
       `-o StrictHostKeyChecking=yes -p ${hop.port} alice@127.0.0.1 -W %h:%p`;
   });
   afterAll(async () => {
-    await Promise.all([hop, target, published].map((s) => s?.[Symbol.asyncDispose]()));
-    await network?.stop();
+    await Promise.all([servers, published].map((s) => s?.[Symbol.asyncDispose]()));
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
-import { Wait } from 'testcontainers';
+import { type ConnectOptions, knownHosts, tcpTransport } from '@fwd/core';
+import { Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { type KeyPair, newKeyPair } from './keys.js';
 import { LoopbackContainer } from './loopback-container.js';
+import { tempDir } from './temp-dir.js';
 
 /** Loopback-only targets the fwd/sshd image runs inside the container (see docker/sshd/fwd-target.py). */
 export const TARGETS = {
@@ -71,8 +71,8 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
   const container = await builder.start();
   const port = options.publish === false ? 0 : container.getMappedPort(22);
   const knownHostsLine = `[127.0.0.1]:${port} ${hostKey.publicKey}`;
-  const dir = await mkdtemp(join(tmpdir(), 'fwd-sshd-'));
-  const knownHostsFile = join(dir, 'known_hosts');
+  const dir = await tempDir('fwd-sshd-');
+  const knownHostsFile = join(dir.path, 'known_hosts');
   await writeFile(knownHostsFile, `${knownHostsLine}\n`);
   return {
     host: '127.0.0.1',
@@ -92,7 +92,52 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
     },
     async [Symbol.asyncDispose]() {
       await container.stop({ timeout: 1_000 });
-      await rm(dir, { recursive: true, force: true });
+      await dir[Symbol.asyncDispose]();
     },
   };
+}
+
+export interface SshdNetwork<T extends readonly unknown[]> extends AsyncDisposable {
+  readonly network: StartedNetwork;
+  /** The servers, in the order asked. */
+  readonly sshds: { -readonly [K in keyof T]: Sshd };
+}
+
+/**
+ * Several sshds on one fresh Docker network, each under its alias, all authorising `clientKey`:
+ * a jump host published on loopback and hosts only it can reach (`publish: false`). Disposing
+ * stops them all, then the network.
+ */
+export async function startSshdNetwork<const T extends readonly (StartSshdOptions & { alias: string })[]>(
+  servers: T,
+  clientKey: KeyPair = newKeyPair(),
+): Promise<SshdNetwork<T>> {
+  const network = await new Network().start();
+  const started = await Promise.allSettled(servers.map((s) => startSshd({ ...s, network, clientKey })));
+  const sshds = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const dispose = async (): Promise<void> => {
+    await Promise.all(sshds.map((s) => s[Symbol.asyncDispose]()));
+    await network.stop();
+  };
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await dispose();
+    throw failed.reason;
+  }
+  return { network, sshds: sshds as SshdNetwork<T>['sshds'], [Symbol.asyncDispose]: dispose };
+}
+
+/** Options that reach `sshd` as alice, trusting only its known_hosts file; no credentials yet. */
+export function sshdConnectOptions(sshd: Sshd, overrides: Partial<ConnectOptions> = {}): ConnectOptions {
+  return {
+    transport: tcpTransport({ host: sshd.host, port: sshd.port }),
+    username: sshd.username,
+    hostKeys: knownHosts({ files: [sshd.knownHostsFile], globalFiles: [] }),
+    ...overrides,
+  };
+}
+
+/** The same, logging in with the client key `sshd` authorises. */
+export function keyLoginOptions(sshd: Sshd, overrides: Partial<ConnectOptions> = {}): ConnectOptions {
+  return sshdConnectOptions(sshd, { privateKey: sshd.clientKey.privateKey, ...overrides });
 }
