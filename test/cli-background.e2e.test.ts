@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processGone } from '../packages/cli/src/daemon/control-client.js';
@@ -9,6 +8,7 @@ import { type FwdEvent, type FwdResult, listenAddress, runFwd, spawnFwd } from '
 import { echo, httpGet, openSocket } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
+import { tempDir } from './support/temp-dir.js';
 import { waitFor } from './support/wait.js';
 
 interface DaemonJson {
@@ -69,7 +69,8 @@ describe.skipIf(skipWithoutDocker)('fwd up -d, ps, logs, down (the real binary) 
   });
 
   async function place(): Promise<Place> {
-    const root = await mkdtemp(join(tmpdir(), 'fwd-bg-'));
+    const scratch = await tempDir('fwd-bg-');
+    const root = scratch.path;
     const runtime = join(root, 'run');
     await mkdir(runtime, { mode: 0o700 });
     const env = { XDG_STATE_HOME: join(root, 'state'), XDG_RUNTIME_DIR: runtime };
@@ -91,7 +92,7 @@ describe.skipIf(skipWithoutDocker)('fwd up -d, ps, logs, down (the real binary) 
         await ps();
         await fwd(['down', '--all', '--timeout', '10s']);
         for (const pid of seen) if (!processGone(pid)) process.kill(pid, 'SIGKILL');
-        await rm(root, { recursive: true, force: true });
+        await scratch[Symbol.asyncDispose]();
       },
     };
   }

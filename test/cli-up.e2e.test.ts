@@ -1,32 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
 import { SocksClient } from 'socks';
-import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { isUp, listenAddress, runFwd, startFwd } from './support/fwd-cli.js';
-import { newKeyPair } from './support/keys.js';
 import { echo, httpGet, openSocket, readAll } from './support/net-client.js';
-import { type SshHome, sshHome } from './support/ssh-home.js';
-import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
+import { type SshHome, sshHome, tempHome } from './support/ssh-home.js';
+import { type Sshd, startSshdNetwork, TARGETS } from './support/sshd.js';
 
 function acceptedLogins(log: string): number {
   return log.match(/Accepted publickey for alice/g)?.length ?? 0;
 }
 
 describe.skipIf(skipWithoutDocker)('fwd up (the real binary) against OpenSSH', () => {
-  let network: StartedNetwork;
+  let servers: AsyncDisposable | undefined;
   let login: Sshd;
   let inner: Sshd;
   let home: SshHome;
 
   beforeAll(async () => {
-    network = await new Network().start();
-    const clientKey = newKeyPair();
-    [login, inner] = await Promise.all([
-      startSshd({ network, alias: 'login', clientKey }),
-      startSshd({ network, alias: 'inner', clientKey, publish: false }),
-    ]);
+    const started = await startSshdNetwork([{ alias: 'login' }, { alias: 'inner', publish: false }]);
+    servers = started;
+    [login, inner] = started.sshds;
     home = await sshHome(
       login,
       [
@@ -44,9 +39,7 @@ describe.skipIf(skipWithoutDocker)('fwd up (the real binary) against OpenSSH', (
   });
   afterAll(async () => {
     await home?.[Symbol.asyncDispose]();
-    await inner?.[Symbol.asyncDispose]();
-    await login?.[Symbol.asyncDispose]();
-    await network?.stop();
+    await servers?.[Symbol.asyncDispose]();
   });
 
   it('brings 3 tunnels up over ONE SSH connection, reports NDJSON, and exits 130 on SIGINT with ports closed', async () => {
@@ -235,50 +228,39 @@ describe.skipIf(skipWithoutDocker)('fwd up (the real binary) against OpenSSH', (
 
 describe('fwd check and usage errors (no network)', () => {
   it('lists every problem of a bad file with line:col and exits 2', async () => {
-    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(join(tmpdir(), 'fwd-check-'));
-    try {
-      await writeFile(
-        join(dir, 'bad.yaml'),
-        [
-          'version: 1',
-          'defaults:',
-          '  keepalive: soon',
-          'hosts:',
-          '  cluster: { host: login, hots: x }',
-          'tunnels:',
-          '  nb:',
-          '    host: nowhere',
-          '    local: 88x8:localhost:8888',
-          '',
-        ].join('\n'),
-      );
-      const result = await runFwd(['check', 'bad.yaml'], { home: dir });
-      expect(result.code).toBe(2);
-      const lines = result.stderr.trim().split('\n');
-      expect(lines).toEqual(
-        expect.arrayContaining([
-          expect.stringMatching(/^bad\.yaml:3:14 {2}defaults\.keepalive: /),
-          expect.stringMatching(
-            /^bad\.yaml:5:27 {2}hosts\.cluster\.hots: unknown key "hots" \(did you mean "host"\?\)/,
-          ),
-          expect.stringMatching(/^bad\.yaml:8:11 {2}tunnels\.nb\.host: /),
-          expect.stringMatching(/^bad\.yaml:9:12 {2}tunnels\.nb\.local: bad forward "88x8:localhost:8888"/),
-        ]),
-      );
-      expect(lines.at(-1)).toMatch(/^\d+ problems in bad\.yaml$/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await using home = await tempHome({ prefix: 'fwd-check-' });
+    await home.write(
+      'bad.yaml',
+      [
+        'version: 1',
+        'defaults:',
+        '  keepalive: soon',
+        'hosts:',
+        '  cluster: { host: login, hots: x }',
+        'tunnels:',
+        '  nb:',
+        '    host: nowhere',
+        '    local: 88x8:localhost:8888',
+        '',
+      ].join('\n'),
+    );
+    const result = await runFwd(['check', 'bad.yaml'], { home: home.dir });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^bad\.yaml:3:14 {2}defaults\.keepalive: /),
+        expect.stringMatching(
+          /^bad\.yaml:5:27 {2}hosts\.cluster\.hots: unknown key "hots" \(did you mean "host"\?\)/,
+        ),
+        expect.stringMatching(/^bad\.yaml:8:11 {2}tunnels\.nb\.host: /),
+        expect.stringMatching(/^bad\.yaml:9:12 {2}tunnels\.nb\.local: bad forward "88x8:localhost:8888"/),
+      ]),
+    );
+    expect(lines.at(-1)).toMatch(/^\d+ problems in bad\.yaml$/);
   });
 
   it('resolves ~/.ssh/config from $HOME and prints the plan without connecting anywhere', async () => {
-    const { mkdtemp, writeFile, mkdir, rm } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(join(tmpdir(), 'fwd-check-'));
     let connections = 0;
     const server = createServer((s) => {
       connections++;
@@ -287,16 +269,15 @@ describe('fwd check and usage errors (no network)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      await mkdir(join(dir, '.ssh'));
-      await writeFile(
-        join(dir, '.ssh', 'config'),
-        `Host gw\n  HostName 127.0.0.1\n  Port ${port}\n  User carol\nHost cluster\n  HostName login.example.edu\n  User alice\n  ProxyJump gw\n`,
-      );
-      await writeFile(
-        join(dir, 'tunnels.yaml'),
+      await using home = await tempHome({
+        prefix: 'fwd-check-',
+        sshConfig: `Host gw\n  HostName 127.0.0.1\n  Port ${port}\n  User carol\nHost cluster\n  HostName login.example.edu\n  User alice\n  ProxyJump gw\n`,
+      });
+      await home.write(
+        'tunnels.yaml',
         'version: 1\ntunnels:\n  nb: { host: cluster, local: 8888:localhost:8888 }\n',
       );
-      const result = await runFwd(['check'], { home: dir });
+      const result = await runFwd(['check'], { home: home.dir });
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('alice@login.example.edu:22');
@@ -305,7 +286,6 @@ describe('fwd check and usage errors (no network)', () => {
       expect(connections).toBe(0);
     } finally {
       server.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,31 +1,29 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFwd } from './support/fwd-cli.js';
+import { type SshHome, tempHome } from './support/ssh-home.js';
 
 const EXAMPLES = new URL('../examples/', import.meta.url).pathname;
 
 describe('examples/', () => {
-  let home: string;
+  let home: SshHome;
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'fwd-examples-'));
-    await mkdir(join(home, '.ssh'));
     // demo.yaml resolves "demo" through the ssh config that npm run demo writes; stand one in.
-    await writeFile(
-      join(home, '.ssh', 'config'),
-      'Host demo\n  HostName 127.0.0.1\n  Port 2222\n  User alice\n',
-    );
+    home = await tempHome({
+      prefix: 'fwd-examples-',
+      sshConfig: 'Host demo\n  HostName 127.0.0.1\n  Port 2222\n  User alice\n',
+    });
   });
   afterAll(async () => {
-    await rm(home, { recursive: true, force: true });
+    await home?.[Symbol.asyncDispose]();
   });
 
   it('every example passes fwd check', async () => {
     const files = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml'));
     expect(files.length).toBeGreaterThanOrEqual(6);
     for (const file of files) {
-      const result = await runFwd(['check', join(EXAMPLES, file)], { home });
+      const result = await runFwd(['check', join(EXAMPLES, file)], { home: home.dir });
       expect({ file, code: result.code, stderr: result.stderr }).toEqual({ file, code: 0, stderr: '' });
     }
   });

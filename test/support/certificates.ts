@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempDir } from './temp-dir.js';
 import { waitFor } from './wait.js';
 
 export type KeyKind = 'ed25519' | 'ecdsa' | 'rsa';
@@ -34,7 +34,8 @@ const KEYGEN_TYPE: Record<KeyKind, string[]> = {
 
 /** A user CA made at test time with ssh-keygen, in a temp directory removed on dispose. */
 export async function certificateAuthority(): Promise<CertificateAuthority> {
-  const dir = await mkdtemp(join(tmpdir(), 'fwd-ca-'));
+  const scratch = await tempDir('fwd-ca-');
+  const dir = scratch.path;
   const keygen = (...args: string[]): void =>
     void execFileSync('ssh-keygen', ['-q', ...args], { stdio: 'ignore' });
   keygen('-t', 'ed25519', '-N', '', '-C', 'fwd-test-ca', '-f', join(dir, 'ca'));
@@ -53,9 +54,7 @@ export async function certificateAuthority(): Promise<CertificateAuthority> {
         certificate: readFileSync(certificateFile),
       };
     },
-    async [Symbol.asyncDispose]() {
-      await rm(dir, { recursive: true, force: true });
-    },
+    [Symbol.asyncDispose]: () => scratch[Symbol.asyncDispose](),
   };
 }
 

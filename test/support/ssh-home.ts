@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sshd } from './sshd.js';
+import { tempDir } from './temp-dir.js';
 
 export interface SshHome extends AsyncDisposable {
   /** Use as $HOME for a fwd child process: ~/.ssh/{config,id_ed25519,known_hosts} live here. */
@@ -12,23 +12,31 @@ export interface SshHome extends AsyncDisposable {
   write(name: string, text: string): Promise<string>;
 }
 
+export interface TempHomeOptions {
+  /** Of the directory's name (default "fwd-home-"). */
+  prefix?: string;
+  /** ~/.ssh/id_ed25519 (mode 0600). */
+  privateKey?: string;
+  /** ~/.ssh/known_hosts, one entry a line. */
+  knownHosts?: string[];
+  /** ~/.ssh/config. */
+  sshConfig?: string;
+}
+
 /**
- * A throwaway home directory for CLI tests: the sshd's client key as ~/.ssh/id_ed25519, its host
- * key in ~/.ssh/known_hosts, and `sshConfig` as ~/.ssh/config.
+ * A throwaway home directory for CLI tests: ~/.ssh (0700) holding only the files asked for.
+ * Removed with everything in it on dispose.
  */
-export async function sshHome(
-  sshd: Sshd,
-  sshConfig: string,
-  extraKnownHosts: string[] = [],
-): Promise<SshHome> {
-  const dir = await mkdtemp(join(tmpdir(), 'fwd-home-'));
+export async function tempHome(options: TempHomeOptions = {}): Promise<SshHome> {
+  const home = await tempDir(options.prefix ?? 'fwd-home-');
+  const dir = home.path;
   const ssh = join(dir, '.ssh');
   await mkdir(ssh, { mode: 0o700 });
   const keyFile = join(ssh, 'id_ed25519');
   const knownHostsFile = join(ssh, 'known_hosts');
-  await writeFile(keyFile, sshd.clientKey.privateKey, { mode: 0o600 });
-  await writeFile(knownHostsFile, [sshd.knownHostsLine, ...extraKnownHosts, ''].join('\n'));
-  await writeFile(join(ssh, 'config'), sshConfig);
+  if (options.privateKey !== undefined) await writeFile(keyFile, options.privateKey, { mode: 0o600 });
+  if (options.knownHosts) await writeFile(knownHostsFile, [...options.knownHosts, ''].join('\n'));
+  if (options.sshConfig !== undefined) await writeFile(join(ssh, 'config'), options.sshConfig);
   return {
     dir,
     keyFile,
@@ -38,8 +46,18 @@ export async function sshHome(
       await writeFile(path, text);
       return path;
     },
-    async [Symbol.asyncDispose]() {
-      await rm(dir, { recursive: true, force: true });
-    },
+    [Symbol.asyncDispose]: () => home[Symbol.asyncDispose](),
   };
+}
+
+/**
+ * A home that reaches `sshd`: its client key as ~/.ssh/id_ed25519, its host key (and
+ * `extraKnownHosts`) in ~/.ssh/known_hosts, and `sshConfig` as ~/.ssh/config.
+ */
+export function sshHome(sshd: Sshd, sshConfig: string, extraKnownHosts: string[] = []): Promise<SshHome> {
+  return tempHome({
+    privateKey: sshd.clientKey.privateKey,
+    knownHosts: [sshd.knownHostsLine, ...extraKnownHosts],
+    sshConfig,
+  });
 }
