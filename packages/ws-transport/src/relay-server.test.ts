@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FwdError } from '@fwd/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { failure } from '../../../test/support/failure.js';
 import { bearerSubprotocol } from './protocol.js';
 import type { Relay, RelayLogEvent, RelayOptions } from './relay-options.js';
 import { startRelay } from './relay-server.js';
@@ -110,15 +110,6 @@ async function rawHandshake(relay: Relay, path: string): Promise<string> {
   let answer = '';
   for await (const chunk of socket) answer += String(chunk);
   return answer;
-}
-
-async function failure(promise: Promise<unknown>): Promise<FwdError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FwdError);
-  return err as FwdError;
 }
 
 function streamError(stream: Duplex): Promise<Error | undefined> {

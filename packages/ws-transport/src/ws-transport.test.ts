@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FwdError } from '@fwd/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
+import { failure } from '../../../test/support/failure.js';
 import { websocketTransport } from './ws-transport.js';
 
 const TOKEN = 'transport-test-token-0123456789';
@@ -52,15 +52,6 @@ async function httpAnswering(status: number, body = '', extra: Record<string, st
   await once(server, 'listening');
   cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return `ws://127.0.0.1:${(server.address() as { port: number }).port}/ssh`;
-}
-
-async function failure(promise: Promise<unknown>): Promise<FwdError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FwdError);
-  return err as FwdError;
 }
 
 function connect(

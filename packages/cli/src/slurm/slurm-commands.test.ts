@@ -1,5 +1,6 @@
-import type { CommandResult, RunCommandOptions } from '@fwd/core';
+import type { CommandResult } from '@fwd/core';
 import { describe, expect, it } from 'vitest';
+import { commandResult, fakeShell } from '../../../../test/support/fake-shell.js';
 import {
   type RemoteShell,
   sbatch,
@@ -16,14 +17,11 @@ function shell(
   reply: Partial<CommandResult>,
 ): RemoteShell & { calls: { command: string; stdin?: string }[] } {
   const calls: { command: string; stdin?: string }[] = [];
-  return {
-    where: 'alice@login:22',
-    calls,
-    async exec(command: string, options: RunCommandOptions = {}) {
-      calls.push(options.stdin === undefined ? { command } : { command, stdin: String(options.stdin) });
-      return { code: 0, signal: undefined, stdout: '', stderr: '', truncated: false, ...reply };
-    },
-  };
+  const recording = fakeShell((command, options) => {
+    calls.push(options.stdin === undefined ? { command } : { command, stdin: String(options.stdin) });
+    return commandResult(reply);
+  });
+  return Object.assign(recording, { calls });
 }
 
 describe('shellQuote', () => {

@@ -8,6 +8,7 @@ import type {
   TunnelFacts,
 } from '@fwd/core';
 import { describe, expect, it } from 'vitest';
+import { commandResult } from '../../../../test/support/fake-shell.js';
 import type { SlurmConfig } from '../config/index.js';
 import type { NodeConnections } from './node-connections.js';
 import type { RemoteShell } from './slurm-commands.js';
@@ -45,14 +46,8 @@ class FakeSlurm implements RemoteShell {
   async exec(command: string, options: RunCommandOptions = {}): Promise<CommandResult> {
     this.commands.push(command);
     for (const w of this.#seen.filter((w) => command.startsWith(w.prefix))) w.resolve();
-    const ok = (stdout: string): CommandResult => ({
-      code: 0,
-      signal: undefined,
-      stdout,
-      stderr: '',
-      truncated: false,
-    });
-    const fail = (code: number, stderr: string): CommandResult => ({ ...ok(''), code, stderr });
+    const ok = (stdout: string): CommandResult => commandResult({ stdout });
+    const fail = (code: number, stderr: string): CommandResult => commandResult({ code, stderr });
     const [name] = command.split(' ');
     if (!this.installed) return fail(127, `bash: line 1: ${name}: command not found\n`);
     const id = command.split(' ').at(-1) ?? '';

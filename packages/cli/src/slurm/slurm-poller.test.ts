@@ -1,5 +1,5 @@
-import type { CommandResult } from '@fwd/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { commandResult, fakeShell } from '../../../../test/support/fake-shell.js';
 import type { RemoteShell } from './slurm-commands.js';
 import type { SlurmJob } from './slurm-job.js';
 import { type JobWatcher, SlurmPoller } from './slurm-poller.js';
@@ -21,41 +21,32 @@ function fakeSlurm(
   timeLeft = new Map<string, string>(),
 ): RemoteShell & { calls: Call[] } {
   const calls: Call[] = [];
-  const ok = (stdout: string): CommandResult => ({
-    code: 0,
-    signal: undefined,
-    stdout,
-    stderr: '',
-    truncated: false,
+  const ok = (stdout: string) => commandResult({ stdout });
+  const shell = fakeShell((command) => {
+    const call: Call = { command, at: Date.now(), stdout: '' };
+    calls.push(call);
+    const ids = /-j (\S+)/.exec(command)?.[1]?.split(',') ?? [];
+    if (command.startsWith('squeue')) {
+      const rows = ids
+        .flatMap((id) => {
+          const job = jobs.get(id);
+          return job && !forgotten.has(id) ? [job] : [];
+        })
+        .map(
+          (j) =>
+            `${j.id}|${j.state}|${j.reason}|${j.nodes}|N/A|${timeLeft.get(j.id) ?? '1:00:00'}|${j.name}\n`,
+        );
+      call.stdout = rows.join('');
+      return ok(call.stdout);
+    }
+    const id = command.split(' ').at(-1) ?? '';
+    const job = jobs.get(id);
+    if (!job) return commandResult({ code: 1, stderr: 'slurm_load_jobs error: Invalid job id specified\n' });
+    return ok(
+      `JobId=${job.id} JobName=${job.name}\n   JobState=${job.state} Reason=${job.reason}\n   NodeList=${job.nodes}\n`,
+    );
   });
-  return {
-    where: 'alice@login:22',
-    calls,
-    async exec(command) {
-      const call: Call = { command, at: Date.now(), stdout: '' };
-      calls.push(call);
-      const ids = /-j (\S+)/.exec(command)?.[1]?.split(',') ?? [];
-      if (command.startsWith('squeue')) {
-        const rows = ids
-          .flatMap((id) => {
-            const job = jobs.get(id);
-            return job && !forgotten.has(id) ? [job] : [];
-          })
-          .map(
-            (j) =>
-              `${j.id}|${j.state}|${j.reason}|${j.nodes}|N/A|${timeLeft.get(j.id) ?? '1:00:00'}|${j.name}\n`,
-          );
-        call.stdout = rows.join('');
-        return ok(call.stdout);
-      }
-      const id = command.split(' ').at(-1) ?? '';
-      const job = jobs.get(id);
-      if (!job) return { ...ok(''), code: 1, stderr: 'slurm_load_jobs error: Invalid job id specified\n' };
-      return ok(
-        `JobId=${job.id} JobName=${job.name}\n   JobState=${job.state} Reason=${job.reason}\n   NodeList=${job.nodes}\n`,
-      );
-    },
-  };
+  return Object.assign(shell, { calls });
 }
 
 /** A watcher whose updates can be awaited: `next()` resolves with the following update. */
@@ -222,13 +213,10 @@ describe('SlurmPoller', () => {
   it('follows a name: the newest RUNNING job of mine, undefined while there is none', async () => {
     const calls: Call[] = [];
     let stdout = '';
-    const shell: RemoteShell = {
-      where: 'alice@login:22',
-      async exec(command) {
-        calls.push({ command, at: Date.now(), stdout });
-        return { code: 0, signal: undefined, stdout, stderr: '', truncated: false };
-      },
-    };
+    const shell = fakeShell((command) => {
+      calls.push({ command, at: Date.now(), stdout });
+      return commandResult({ stdout });
+    });
     const poller = new SlurmPoller();
     const watcher = recorder();
     const stop = poller.watch({ name: 'nb' }, async () => shell, watcher);
@@ -244,13 +232,12 @@ describe('SlurmPoller', () => {
   });
 
   it('bounds a poll that hangs, says so to every watcher, and polls again', async () => {
-    const never: RemoteShell = {
-      where: 'alice@login:22',
-      exec: (_c, options) =>
+    const never = fakeShell(
+      (_c, options) =>
         new Promise((_r, reject) =>
-          options?.signal?.addEventListener('abort', () => reject(options.signal?.reason)),
+          options.signal?.addEventListener('abort', () => reject(options.signal?.reason)),
         ),
-    };
+    );
     const poller = new SlurmPoller({ commandTimeoutMs: 30_000 });
     const errors: string[] = [];
     const stop = poller.watch({ job: '1' }, async () => never, {
