@@ -106,7 +106,7 @@ export function printReport(r: BenchResults): void {
       const med = (v: number[]): string =>
         fixed(v.length ? [...v].sort((a, b) => a - b)[v.length >> 1] : undefined, 0);
       out.push(
-        `| websocket via relay vs fwd’s TCP transport, ${name} MiB/s | tcp: ${med(pair.tcp)} | ws: ${med(pair.ws)} | ` +
+        `| websocket via relay vs fwd’s TCP transport, ${name} MiB/s | tcp: ${med(pair.tcp)} | ws: ${med(pair.ws)} (relay CPU ${med(pair.cpuMsPerGiB?.relay ?? [])} ms/GiB) | ` +
           `${fixed(pair.ratio, 2)} | | ${t?.wanted ?? ''} | ${t ? MARK[t.status] : ''} |`,
       );
     }

@@ -1,7 +1,7 @@
 // The extra row "websocket transport through the relay vs fwd's own TCP transport". Both sides
 // are the stand-in forwarder (@fwd/core), differing only in the transport, so the ratio isolates
-// the websocket + relay hop; the relay runs in its own process. n/a while packages/ws-transport/dist
-// does not export websocketTransport and startRelay.
+// the websocket + relay hop; the relay is `fwd relay` as users run it (the bin, with its node
+// flags), in its own process, and its CPU per GiB is reported. n/a while it is not built.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { spawnChild } from './children.js';
 import type { BenchConfig } from './config.js';
 import {
   buildStandIn,
+  CLI_MAIN,
   type Forwarder,
   REPO,
   type Route,
@@ -21,16 +22,19 @@ import { CorrectnessError } from './load.js';
 import { measure, type Observed } from './measure.js';
 import { orientedRatio } from './metrics.js';
 import { freePort, waitListening } from './ports.js';
+import { treeCpuMs } from './proc.js';
 import { median } from './summary.js';
 
 const WS_DIST = join(REPO, 'packages/ws-transport/dist/index.js');
-const RELAY = join(REPO, 'bench/.build/candidates/ws-relay.js');
+const GiB = 1024 ** 3;
 
 export interface WsPair {
   readonly tcp: number[];
   readonly ws: number[];
   /** ws MiB/s ÷ tcp MiB/s (medians). */
   readonly ratio: number | undefined;
+  /** CPU ms per GiB carried, per round: each forwarder (client side) and the relay process. */
+  readonly cpuMsPerGiB: { readonly tcp: number[]; readonly ws: number[]; readonly relay: number[] };
 }
 
 export type WsResult =
@@ -41,6 +45,7 @@ export type WsResult =
 /** Why the row cannot run yet, or undefined when it can. */
 async function unavailable(): Promise<string | undefined> {
   if (!existsSync(WS_DIST)) return 'ws transport not built (packages/ws-transport/dist)';
+  if (!existsSync(CLI_MAIN)) return 'fwd relay not built (packages/cli/dist)';
   const mod = (await import(pathToFileURL(WS_DIST).href)) as Record<string, unknown>;
   const missing = ['websocketTransport', 'startRelay'].filter((name) => typeof mod[name] !== 'function');
   return missing.length > 0 ? `@fwd/ws-transport does not export ${missing.join(', ')} yet` : undefined;
@@ -59,10 +64,12 @@ export async function runWsRow(
   try {
     const relayPort = await freePort();
     const token = randomBytes(16).toString('hex');
-    const relay = spawnChild('ws-relay', process.execPath, [
-      RELAY,
-      ...['--listen', `127.0.0.1:${relayPort}`, '--allow', `127.0.0.1:${route.sshd.port}`, '--token', token],
-    ]);
+    const relay = spawnChild(
+      'ws-relay',
+      CLI_MAIN,
+      ['relay', '--listen', `127.0.0.1:${relayPort}`, '--allow', `127.0.0.1:${route.sshd.port}`],
+      { env: { ...process.env, FWD_RELAY_TOKENS: token } },
+    );
     started.push(relay);
     await waitListening(relayPort, relay, 20_000);
     const start = async (name: string, extra: string): Promise<Forwarder> => {
@@ -80,6 +87,10 @@ export async function runWsRow(
       upload: { tcp: [] as number[], ws: [] as number[] },
       download: { tcp: [] as number[], ws: [] as number[] },
     };
+    const cpu = {
+      upload: { tcp: [] as number[], ws: [] as number[], relay: [] as number[] },
+      download: { tcp: [] as number[], ws: [] as number[], relay: [] as number[] },
+    };
     for (let round = 1; round <= config.rounds; round++) {
       for (const metric of ['upload', 'download'] as const) {
         const order =
@@ -93,18 +104,31 @@ export async function runWsRow(
                 ['tcp', tcp],
               ] as const);
         for (const [side, forwarder] of order) {
+          const relayBefore = treeCpuMs(relay.pid);
           const s = await measure(metric, forwarder, config, observed);
+          const gib = s.bytes / GiB;
           values[metric][side].push(s.value);
-          log(`ws row round ${round} ${metric} ${side}: ${s.value.toFixed(0)} MiB/s`);
+          cpu[metric][side].push(s.cpu.forwarder / gib);
+          if (side === 'ws') cpu[metric].relay.push((treeCpuMs(relay.pid) - relayBefore) / gib);
+          const relayNote = side === 'ws' ? `, relay ${(cpu[metric].relay.at(-1) ?? 0).toFixed(0)}` : '';
+          log(
+            `ws row round ${round} ${metric} ${side}: ${s.value.toFixed(0)} MiB/s, CPU ms/GiB: forwarder ${(s.cpu.forwarder / gib).toFixed(0)}${relayNote}`,
+          );
         }
       }
     }
-    const pair = (v: { tcp: number[]; ws: number[] }): WsPair => {
+    const pair = (metric: 'upload' | 'download'): WsPair => {
+      const v = values[metric];
       const t = median(v.tcp);
       const w = median(v.ws);
-      return { ...v, ratio: t !== undefined && w !== undefined ? orientedRatio('higher', t, w) : undefined };
+      const ratio = t !== undefined && w !== undefined ? orientedRatio('higher', t, w) : undefined;
+      const c = cpu[metric];
+      log(
+        `ws row ${metric}: ratio ${ratio?.toFixed(2)}; median CPU ms/GiB: tcp forwarder ${median(c.tcp)?.toFixed(0)}, ws forwarder ${median(c.ws)?.toFixed(0)}, relay ${median(c.relay)?.toFixed(0)}`,
+      );
+      return { ...v, ratio, cpuMsPerGiB: c };
     };
-    return { status: 'measured', upload: pair(values.upload), download: pair(values.download) };
+    return { status: 'measured', upload: pair('upload'), download: pair('download') };
   } catch (err) {
     return { status: 'failed', reason: (err as Error).message, correctness: err instanceof CorrectnessError };
   } finally {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { failure } from '../../../test/support/failure.js';
 import { bearerSubprotocol } from './protocol.js';
@@ -153,6 +153,29 @@ describe('relay server', () => {
     });
     const close = logs.find((e) => e.event === 'tunnel-close');
     expect(close).toMatchObject({ bytesToTarget: payload.length, reason: 'client closed' });
+  });
+
+  it('writes the messages that arrive in one read to the SSH host in one write', async () => {
+    await using target = await echoTarget();
+    const relay = await relayTo([target]);
+    const client = new WebSocket(urlOf(relay), { headers: { Authorization: `Bearer ${TOKEN}` } });
+    await once(client, 'open');
+    const toTarget = (socket: Socket): boolean => socket.remotePort === target.port;
+    const writev = vi.spyOn(Socket.prototype, '_writev');
+    const write = vi.spyOn(Socket.prototype, '_write');
+    const echoed: Buffer[] = [];
+    client.on('message', (data: Buffer) => echoed.push(data));
+    // Three frames in one TCP segment: the relay parses them in one tick.
+    const socket = (client as unknown as { _socket: Socket })._socket;
+    socket.cork();
+    for (const text of ['one', 'two', 'three']) client.send(Buffer.from(text));
+    socket.uncork();
+    await expect.poll(() => Buffer.concat(echoed).toString()).toBe('onetwothree');
+    const calls = [...writev.mock.contexts, ...write.mock.contexts].filter((s) => toTarget(s as Socket));
+    writev.mockRestore();
+    write.mockRestore();
+    expect(calls).toHaveLength(1);
+    client.close();
   });
 
   it('lets the client pick any allowed target with ?target=, else uses the first', async () => {

@@ -8,6 +8,10 @@ const CLIENT_HIGH_WATER = 256 * 1024;
 /** After the client has gone, how long the host gets to close its side before it is cut. */
 const TARGET_LINGER_MS = 10_000;
 
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
 /** Close codes the relay sends; 4000–4999 are private-use in RFC 6455. */
 export const CLOSE_CODES = {
   normal: 1000,
@@ -89,6 +93,11 @@ export class RelayTunnel {
       }
       counters.bytesToTarget += data.length;
       totals.bytesToTarget += data.length;
+      // The messages of one read arrive in one tick: one writev for them, not a write each.
+      if (target.writableCorked === 0) {
+        target.cork();
+        process.nextTick(uncork, target);
+      }
       if (!target.write(data) && !ws.isPaused) ws.pause();
     });
     target.on('drain', () => {

@@ -53,6 +53,21 @@ export class WebsocketDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.#send([chunk], callback);
+  }
+
+  /** What ssh2 wrote in one tick (core corks the stream): one message each, one writev for all. */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (err?: Error | null) => void,
+  ): void {
+    this.#send(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
+  }
+
+  #send(chunks: Buffer[], callback: (err?: Error | null) => void): void {
     if (this.#pendingError) {
       callback(this.#pendingError);
       return;
@@ -62,8 +77,13 @@ export class WebsocketDuplex extends Duplex {
       callback(new FwdError('TRANSPORT_CLOSED', `${this.#where} is closed`));
       return;
     }
-    if (chunk.length <= MAX_MESSAGE) ws.send(chunk);
-    else for (let at = 0; at < chunk.length; at += MAX_MESSAGE) ws.send(chunk.subarray(at, at + MAX_MESSAGE));
+    this.#socket.cork();
+    for (const chunk of chunks) {
+      if (chunk.length <= MAX_MESSAGE) ws.send(chunk);
+      else
+        for (let at = 0; at < chunk.length; at += MAX_MESSAGE) ws.send(chunk.subarray(at, at + MAX_MESSAGE));
+    }
+    this.#socket.uncork();
     if (ws.bufferedAmount < WRITE_HIGH_WATER) callback();
     else this.#heldWrite = callback;
   }

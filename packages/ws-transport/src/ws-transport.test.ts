@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, type Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
 import { failure } from '../../../test/support/failure.js';
@@ -36,6 +37,30 @@ async function fakeRelay(
       }),
   );
   return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ssh`, messages, headers };
+}
+
+/** Completes websocket upgrades by hand and keeps the raw bytes the client sends afterwards. */
+async function rawUpgrade(): Promise<{ url: string; received: Buffer[] }> {
+  const received: Buffer[] = [];
+  const server: Server = createHttpServer();
+  const sockets = new Set<Duplex>();
+  server.on('upgrade', (req, socket: Duplex) => {
+    sockets.add(socket);
+    const key = String(req.headers['sec-websocket-key']);
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanup.push(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: `ws://127.0.0.1:${(server.address() as { port: number }).port}/ssh`, received };
 }
 
 /** An HTTP server that answers every request (upgrade or not) with `status`. */
@@ -149,6 +174,38 @@ describe('websocketTransport', () => {
     expect(relay.headers[0]).toMatchObject({ authorization: `Bearer ${TOKEN}`, 'x-team': 'hpc' });
     expect(relay.headers[0]?.['sec-websocket-extensions']).toBeUndefined();
     expect(relay.headers[0]?.['sec-websocket-protocol']).toBeUndefined();
+    stream.destroy();
+  });
+
+  it('sends with a zero masking key (no copy, no XOR) and what one tick wrote as one socket write', async () => {
+    const relay = await rawUpgrade();
+    const stream = await connect(relay.url);
+    const writev = vi.spyOn(Socket.prototype, '_writev');
+    const write = vi.spyOn(Socket.prototype, '_write');
+    // As core's coalesceWrites does for ssh2: every packet of a tick, corked.
+    stream.cork();
+    for (const text of ['one', 'two', 'three']) stream.write(Buffer.from(text));
+    stream.uncork();
+    expect(writev.mock.calls.length + write.mock.calls.length).toBe(1);
+    writev.mockRestore();
+    write.mockRestore();
+    await expect.poll(() => Buffer.concat(relay.received).length).toBe(3 * 6 + 11);
+    const wire = Buffer.concat(relay.received);
+    const frames: Array<{ mask: string; payload: string }> = [];
+    for (let at = 0; at < wire.length; ) {
+      const length = (wire[at + 1] ?? 0) & 0x7f;
+      expect([wire[at], (wire[at + 1] ?? 0) & 0x80]).toEqual([0x82, 0x80]); // FIN + binary, masked
+      frames.push({
+        mask: wire.subarray(at + 2, at + 6).toString('hex'),
+        payload: wire.subarray(at + 6, at + 6 + length).toString(),
+      });
+      at += 6 + length;
+    }
+    expect(frames).toEqual([
+      { mask: '00000000', payload: 'one' },
+      { mask: '00000000', payload: 'two' },
+      { mask: '00000000', payload: 'three' },
+    ]);
     stream.destroy();
   });
 
