@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import type { StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
@@ -12,7 +13,7 @@ import {
   startNginxProxy,
   startRelayContainer,
 } from './support/relay.js';
-import { type SshHome, sshHome } from './support/ssh-home.js';
+import { type SshHome, sshHome, tempHome } from './support/ssh-home.js';
 import { type Sshd, startSshdNetwork } from './support/sshd.js';
 
 // What the YAML says, literally: fwd interpolates it from the environment.
@@ -199,5 +200,26 @@ describe.skipIf(skipWithoutDocker)('fwd up over a websocket relay (tunnels.yaml 
     expect(failed.error).toMatchObject({ code: 'RELAY_UNAUTHORIZED' });
     expect(await fwd.exited).toBe(1);
     expect(JSON.stringify(fwd.events) + fwd.stderr()).not.toContain(wrong);
+  });
+});
+
+describe('fwd relay as a process', () => {
+  it('reads its token file again on SIGHUP without dropping anything, and drains on SIGTERM (exit 0)', async () => {
+    await using home = await tempHome({ prefix: 'fwd-relay-hup-' });
+    const first = newRelayToken();
+    const second = newRelayToken();
+    const tokenFile = await home.write('tokens', `${first}\n`);
+    await using relay = startFwd(
+      ['relay', '--listen', '127.0.0.1:0', '--allow', 'login:22', '--token-file', tokenFile],
+      { home: home.dir },
+    );
+    await relay.waitForEvent((e) => e.event === 'listening');
+    await writeFile(tokenFile, `${second}\n`);
+    relay.child.kill('SIGHUP');
+    expect(await relay.waitForEvent((e) => e.event === 'tokens-replaced')).toMatchObject({ tokens: 1 });
+    relay.child.kill('SIGTERM');
+    expect(await relay.exited).toBe(0);
+    expect(relay.events.map((e) => e.event)).toEqual(expect.arrayContaining(['shutdown', 'closed']));
+    expect(JSON.stringify(relay.events) + relay.stderr()).not.toMatch(new RegExp(`${first}|${second}`));
   });
 });

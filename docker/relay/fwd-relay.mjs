@@ -1,5 +1,5 @@
 // Entry point of the fwd/relay image: `fwd relay ARGS` from the built fwd tree at $FWD_HOME.
-// SIGTERM/SIGINT drain gracefully (--drain-timeout); a second signal exits at once.
+// SIGTERM/SIGINT drain gracefully (--drain-timeout); a second signal exits at once; SIGHUP reloads tokens.
 import { pathToFileURL } from 'node:url';
 
 const home = process.env.FWD_HOME ?? '/opt/fwd';
@@ -21,4 +21,9 @@ const io = {
   cwd: process.cwd(),
   signal: controller.signal,
 };
-process.exitCode = await relayCommand(process.argv.slice(2), io, controller.signal);
+// SIGHUP reads --token-file again (token rotation without dropping open tunnels).
+const onReload = (listener) => {
+  process.on('SIGHUP', listener);
+  return () => process.off('SIGHUP', listener);
+};
+process.exitCode = await relayCommand(process.argv.slice(2), io, controller.signal, onReload);

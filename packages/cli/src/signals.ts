@@ -1,7 +1,7 @@
 import { EXIT } from './io.js';
 
 export interface Interrupt {
-  /** Aborts on the first SIGINT, SIGTERM or SIGHUP. */
+  /** Aborts on the first of the signals asked for (SIGINT, SIGTERM, SIGHUP by default). */
   readonly signal: AbortSignal;
   /** Which signal stopped us, for the exit code (130 after Ctrl-C, 0 after SIGTERM). */
   readonly received: () => NodeJS.Signals | undefined;
@@ -12,7 +12,11 @@ export interface Interrupt {
  * Ctrl-C / SIGTERM ask for a clean stop (close listeners, end channels, cancel jobs); a second
  * Ctrl-C exits at once, as users expect when the clean stop hangs.
  */
-export function interruptSignal(onSecond: () => void = () => process.exit(EXIT.interrupted)): Interrupt {
+export function interruptSignal(
+  onSecond: () => void = () => process.exit(EXIT.interrupted),
+  // `fwd relay` leaves SIGHUP out: for a daemon it means "reload".
+  signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'],
+): Interrupt {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   const handler = (name: NodeJS.Signals): void => {
@@ -23,7 +27,6 @@ export function interruptSignal(onSecond: () => void = () => process.exit(EXIT.i
     received = name;
     controller.abort(new Error(`received ${name}`));
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, handler);
   return {
     signal: controller.signal,

@@ -66,6 +66,11 @@ export interface Relay extends AsyncDisposable {
   readonly stats: RelayStats;
   /** Resolves once the relay has closed (after {@link close} or the signal). Never rejects. */
   readonly closed: Promise<void>;
+  /**
+   * Replaces the accepted tokens for every handshake from now on (open tunnels go on): token
+   * rotation without a restart. Throws CONFIG_INVALID, as startRelay does, and then keeps the old ones.
+   */
+  setTokens(tokens: readonly string[] | TokenVerifier): void;
   /** Idempotent. */
   close(options?: RelayCloseOptions): Promise<void>;
 }

@@ -30,7 +30,7 @@ const DEFAULT_DRAIN_MS = 10_000;
  */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const tokens = 'verify' in options.tokens ? options.tokens : tokenVerifier(options.tokens);
-  const policy = admissionPolicy(tokens, options.allow, options.defaultTarget);
+  let policy = admissionPolicy(tokens, options.allow, options.defaultTarget);
   const emit = options.log ?? ((): void => {});
   const log = (event: string, fields: Record<string, unknown> = {}): void => {
     emit({ ts: new Date().toISOString(), event, ...fields });
@@ -179,6 +179,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     },
     closed,
     close,
+    setTokens(next) {
+      const verifier = 'verify' in next ? next : tokenVerifier(next);
+      policy = { ...policy, tokens: verifier };
+      log('tokens-replaced', { tokens: verifier.size });
+    },
     [Symbol.asyncDispose]: () => close({ drainMs: 0 }),
   };
 }

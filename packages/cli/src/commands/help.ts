@@ -151,6 +151,7 @@ Options:
   --drain-timeout DUR    on SIGTERM, how long open tunnels may go on (default 10s)
 
 Logs one JSON object per line on stdout; tokens are never logged. GET /healthz answers with stats.
+SIGHUP reads --token-file again (open tunnels go on; a broken file keeps the old tokens).
 Exit 0 after SIGINT/SIGTERM and the drain, 1 when it cannot listen, 2 for usage or config errors.
 `,
   init: `Usage: fwd init [HOST] [-p|--port PORT[:REMOTE],...] [--slurm JOB_ID|JOB_NAME]

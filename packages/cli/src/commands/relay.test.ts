@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -178,6 +178,49 @@ describe('fwd relay', () => {
     expect(await exit).toBe(0);
     expect(streams.stderr.text).toBe(`fwd: relay: warning: ${warning.message}\n`);
     expect(warning.message).toMatch(/plain ws:\/\/ on 0\.0\.0\.0:\d+/);
+  });
+
+  it('reads --token-file again on SIGHUP: new tokens in, old ones out, a broken file keeps the old ones', async () => {
+    const tokenFile = join(dir, 'rotating-tokens');
+    const next = 'cli-relay-token-rotated-0123';
+    await writeFile(tokenFile, `${TOKEN}\n`);
+    const controller = new AbortController();
+    const reload = new EventEmitter();
+    const streams = io({});
+    const exit = relayCommand(
+      ['--listen', '127.0.0.1:0', '--allow', `127.0.0.1:${targetPort}`, '--token-file', tokenFile],
+      streams,
+      controller.signal,
+      (listener) => {
+        reload.on('hup', listener);
+        return () => reload.off('hup', listener);
+      },
+    );
+    const { address } = JSON.parse(await streams.stdout.line((l) => l.includes('"listening"'))) as {
+      address: string;
+    };
+    const connectWith = (token: string) =>
+      websocketTransport({ url: `ws://${address}/`, token, agent: false }).connect(
+        AbortSignal.timeout(5_000),
+      );
+    (await connectWith(TOKEN)).destroy();
+
+    await writeFile(tokenFile, `# rotated\n${next}\n`);
+    reload.emit('hup');
+    await streams.stdout.line((l) => l.includes('"tokens-replaced"'));
+    (await connectWith(next)).destroy();
+    await expect(connectWith(TOKEN)).rejects.toMatchObject({ code: 'RELAY_UNAUTHORIZED' });
+
+    await writeFile(tokenFile, 'short\n');
+    reload.emit('hup');
+    await streams.stdout.line((l) => l.includes('"tokens-reload-failed"'));
+    expect(streams.stderr.text).toMatch(/^fwd: relay: kept the old tokens: token #1 is shorter than 16/);
+    (await connectWith(next)).destroy();
+
+    controller.abort();
+    expect(await exit).toBe(0);
+    expect(reload.listenerCount('hup')).toBe(0);
+    expect(streams.stdout.text + streams.stderr.text).not.toContain(next);
   });
 
   it('exits 1 when the port is taken', async () => {

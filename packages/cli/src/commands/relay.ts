@@ -3,6 +3,7 @@ import { FwdError, isFwdError, parseHostPort, parseListenAddress, type TcpAddres
 import {
   loadTokenFile,
   parseTokenList,
+  type Relay,
   startRelay,
   type TokenVerifier,
   tokenVerifier,
@@ -17,21 +18,32 @@ interface RelaySettings {
   listen: TcpAddress;
   allow: TcpAddress[];
   tokens: TokenVerifier;
+  /** Where the tokens came from, for SIGHUP; undefined when they came from FWD_RELAY_TOKENS. */
+  tokenFile?: string;
   tls?: { cert: Buffer; key: Buffer };
   maxConnections?: number;
   idleTimeoutMs?: number;
   drainMs: number;
 }
 
+/** Subscribes `listener` to reload requests (SIGHUP); returns the unsubscribe. */
+export type ReloadRequests = (listener: () => void) => () => void;
+
 /**
  * `fwd relay`: runs the websocket relay until SIGINT/SIGTERM (or `stop`, for tests and the
- * container entry point) and drains it. Returns the exit code: 0 after a clean stop, 1 when the
- * relay cannot run (e.g. port in use), 2 for usage or config errors.
+ * container entry point) and drains it; SIGHUP (or `onReload`) reads --token-file again.
+ * Returns the exit code: 0 after a clean stop, 1 when the relay cannot run (e.g. port in use),
+ * 2 for usage or config errors.
  *
  * @example
  * const code = await relayCommand(['--listen', ':8080', '--allow', 'login:22', '--token-file', 'tokens'], io);
  */
-export async function relayCommand(argv: string[], io: CliIO, stop?: AbortSignal): Promise<number> {
+export async function relayCommand(
+  argv: string[],
+  io: CliIO,
+  stop?: AbortSignal,
+  onReload?: ReloadRequests,
+): Promise<number> {
   const line = commandLine('relay', argv, io, RELAY_OPTIONS);
   if (typeof line === 'number') return line;
   let settings: RelaySettings;
@@ -49,7 +61,15 @@ export async function relayCommand(argv: string[], io: CliIO, stop?: AbortSignal
   }
 
   // Ctrl-C / SIGTERM drain the relay, unless the caller stops it (tests, the container entry point).
-  const interrupt = stop ? { signal: stop, dispose: () => {} } : interruptSignal();
+  // SIGHUP is not a stop here: a daemon's SIGHUP means "read your files again".
+  const interrupt = stop
+    ? { signal: stop, dispose: () => {} }
+    : interruptSignal(undefined, ['SIGINT', 'SIGTERM']);
+  const reloads = onReload ?? (stop ? undefined : processHangups);
+  const logLine = (event: object): void => {
+    io.stdout.write(`${JSON.stringify(event)}\n`);
+  };
+  let stopReloads = (): void => {};
   try {
     const relay = await startRelay({
       listen: settings.listen,
@@ -59,11 +79,27 @@ export async function relayCommand(argv: string[], io: CliIO, stop?: AbortSignal
       ...(settings.maxConnections !== undefined ? { maxConnections: settings.maxConnections } : {}),
       ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
       log: (event) => {
-        io.stdout.write(`${JSON.stringify(event)}\n`);
+        logLine(event);
         // Whoever reads only stderr (a terminal, journald's priority) still sees what is unsafe.
         if (event.event === 'warning') complain(io, `relay: warning: ${String(event.message)}`);
       },
     });
+    const { tokenFile } = settings;
+    stopReloads =
+      reloads?.(() => {
+        if (tokenFile === undefined) {
+          complain(
+            io,
+            'relay: SIGHUP: the tokens come from FWD_RELAY_TOKENS, which cannot change; nothing to reload',
+          );
+          return;
+        }
+        void reloadTokens(relay, tokenFile).catch((err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          logLine({ ts: new Date().toISOString(), event: 'tokens-reload-failed', message });
+          complain(io, `relay: kept the old tokens: ${message}`);
+        });
+      }) ?? stopReloads;
     const { signal } = interrupt;
     const { drainMs } = settings;
     if (signal.aborted) await relay.close({ drainMs });
@@ -75,8 +111,18 @@ export async function relayCommand(argv: string[], io: CliIO, stop?: AbortSignal
     complain(io, `relay: ${err.message}`);
     return err.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failure;
   } finally {
+    stopReloads();
     interrupt.dispose();
   }
+}
+
+function processHangups(listener: () => void): () => void {
+  process.on('SIGHUP', listener);
+  return () => process.off('SIGHUP', listener);
+}
+
+async function reloadTokens(relay: Relay, file: string): Promise<void> {
+  relay.setTokens(tokenVerifier(await loadTokenFile(file)));
 }
 
 const RELAY_OPTIONS = {
@@ -132,6 +178,7 @@ async function readSettings(
     allow,
     tokens: verifier,
     drainMs: duration('--drain-timeout', values['drain-timeout'] ?? '10s'),
+    ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}),
   };
   if (certFile !== undefined && keyFile !== undefined) {
     settings.tls = { cert: await readPem(certFile, '--tls-cert'), key: await readPem(keyFile, '--tls-key') };
