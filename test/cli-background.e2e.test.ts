@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processGone } from '../packages/cli/src/daemon/control-client.js';
 import { skipWithoutDocker } from './support/docker.js';
@@ -199,6 +199,16 @@ describe.skipIf(skipWithoutDocker)('fwd up -d, ps, logs, down (the real binary) 
     const log = events(await readFile(after?.log ?? '', 'utf8'));
     expect(log.filter((e) => e.event === 'stopped')).toEqual([]);
     expect(log.some((e) => e.event === 'tunnel' && e.state === 'up')).toBe(true);
+    // The previous run's log is kept once, as NAME.log.1: it ends with its stop.
+    const previous = events(await readFile(`${after?.log}.1`, 'utf8'));
+    expect(previous.at(-1)?.event).toBe('stopped');
+    expect(previous.some((e) => e.event === 'tunnel' && e.state === 'up')).toBe(true);
+    // The refused start wrote nothing of its own and left no file behind.
+    const stateFiles = await readdir(dirname(after?.log ?? ''));
+    expect(stateFiles.filter((f) => f.startsWith(`${before.name}.log`)).sort()).toEqual([
+      `${before.name}.log`,
+      `${before.name}.log.1`,
+    ]);
     const web = after?.tunnels.find((t) => t.name === 'web')?.forwards[0]?.listen ?? '';
     expect((await httpGet({ port: Number(web.split(':').at(-1)) }, '/')).status).toBe(200);
   });

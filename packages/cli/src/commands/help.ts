@@ -47,9 +47,11 @@ $BROWSER when set, else open (macOS), start (Windows) or xdg-open; without a dis
 WAYLAND_DISPLAY) it only says so. With -d this process waits for the tunnels and opens them.
 
 -d runs the same in the background, like ssh -f but managed: fwd up -d returns once every tunnel
-is up (or waiting for its Slurm job), printing the table; if one is not, it prints why, stops the
-background fwd and exits 1. It cannot ask for passwords or passphrases (no terminal): use keys
-or ssh-agent. Its log is $XDG_STATE_HOME/fwd/NAME.log (~/.local/state/fwd), its control socket
+is up or waiting (for its Slurm job to run, or its app to answer its ready check: it says so),
+printing the table. If one failed, or its host refused or did not answer the first attempt (or
+is still connecting after 120 s), it prints why, stops the background fwd and exits 1. It cannot
+ask for passwords or passphrases (no terminal): use keys or ssh-agent. Its log is
+$XDG_STATE_HOME/fwd/NAME.log (~/.local/state/fwd; the previous run's is NAME.log.1), its control socket
 $XDG_RUNTIME_DIR/fwd/NAME.sock (else ~/.local/state/fwd/run-HOST/): NAME is the file's base name
 and a hash of its path, so a second fwd up -d of the same file says it is already running.
 Manage it with fwd ps, fwd logs, fwd down.

@@ -1,4 +1,3 @@
-import { ftruncateSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Supervisor } from '@fwd/core';
 import { type CliIO, EXIT } from '../io.js';
@@ -8,6 +7,7 @@ import { version } from '../version.js';
 import { type DaemonStatus, hostView } from './control-protocol.js';
 import { listenControl } from './control-server.js';
 import { fwdDirs, logPath, socketPath } from './daemon-dirs.js';
+import { adoptLog, STARTING_LOG_ENV } from './daemon-log.js';
 import { readinessReporter } from './readiness.js';
 
 /**
@@ -69,12 +69,10 @@ export async function daemonMain(argv: string[], io: CliIO): Promise<number> {
     });
     return EXIT.failure;
   }
-  // The name is ours: each start gets a fresh log, so `fwd logs` tells the story of this run.
-  try {
-    ftruncateSync(1, 0);
-  } catch {
-    // stdout is not a file (started by hand): nothing to empty.
-  }
+  // The name is ours: this run's log becomes NAME.log, the previous run's NAME.log.1.
+  const starting = io.env[STARTING_LOG_ENV];
+  delete io.env[STARTING_LOG_ENV];
+  if (starting !== undefined) await adoptLog(starting, logPath(dirs, name)).catch(() => undefined);
   const hooks: BackgroundHooks = {
     stop: stop.signal,
     started(s, d) {

@@ -12,6 +12,7 @@ import { interruptSignal } from '../signals.js';
 import { probeSocket, stopDaemon } from './control-client.js';
 import { type DaemonStatus, readLines } from './control-protocol.js';
 import { type FwdDirs, fwdDirs, logPath, socketPath } from './daemon-dirs.js';
+import { currentLog, discardStartingLog, STARTING_LOG_ENV, startingLogPath } from './daemon-log.js';
 import { lookUp } from './daemon-registry.js';
 import { parseReadyMessage, READY_FD, type ReadyMessage } from './readiness.js';
 
@@ -35,7 +36,12 @@ const SETTLE_TIMEOUT_MS = 120_000;
 /** How long a daemon gets to stop cleanly (Slurm jobs to cancel, channels to end). */
 export const STOP_TIMEOUT_MS = 30_000;
 
-/** Up, or waiting for a Slurm job: what a background start counts as working. */
+/**
+ * What a background start counts as working: up, or waiting for something that comes by itself
+ * (its Slurm job to run, its app to answer the ready check; connections are held meanwhile).
+ * Not working: failed, or still connecting or reconnecting once the first attempt is over (the
+ * host refused, or did not answer): retrying in the background would hide that from the user.
+ */
 const working = (t: TunnelStatus): boolean => t.state === 'up' || t.state === 'waiting';
 
 /**
@@ -75,10 +81,11 @@ export async function startInBackground(start: BackgroundStart, io: CliIO): Prom
     io.stderr.write(`fwd: stopped the previous ${start.name} (pid ${outcome.pid})\n`);
   }
 
-  const log = logPath(dirs, start.name);
-  // Appended to, not truncated: the daemon empties it once it has won the name (a racing second
-  // start must not clobber the log of the one that runs).
-  const logFd = openSync(log, 'a', 0o600);
+  const finalLog = logPath(dirs, start.name);
+  // Its own file until the daemon wins the name (daemon-log.ts): a racing second start must not
+  // clobber the log of the one that runs.
+  const starting = startingLogPath(finalLog, process.pid);
+  const logFd = openSync(starting, 'w', 0o600);
   let child: ChildProcess;
   try {
     child = spawn(
@@ -86,7 +93,7 @@ export async function startInBackground(start: BackgroundStart, io: CliIO): Prom
       [...process.execArgv, process.argv[1] ?? '', '__daemon', start.name, start.source, ...start.args],
       {
         cwd: io.cwd,
-        env: io.env,
+        env: { ...io.env, [STARTING_LOG_ENV]: starting },
         // A session of its own (setsid): no terminal, no SIGHUP when this shell goes away.
         detached: true,
         stdio: ['ignore', logFd, logFd, 'pipe'],
@@ -98,6 +105,7 @@ export async function startInBackground(start: BackgroundStart, io: CliIO): Prom
   const outcome = await awaitReadiness(child);
   const channel = child.stdio[READY_FD] as Socket | null;
   channel?.destroy();
+  const log = currentLog(starting, finalLog);
 
   if (outcome.kind === 'settled' && outcome.status.tunnels.every(working)) {
     printStarted(io, start, outcome.status, socketPath(dirs, start.name));
@@ -140,10 +148,14 @@ export async function startInBackground(start: BackgroundStart, io: CliIO): Prom
     complain(io, `the tunnels did not settle in ${SETTLE_TIMEOUT_MS / 1000} s; see ${log}`);
   }
   await stopChild(child);
+  await discardStartingLog(starting);
   if (outcome.kind === 'interrupted') return EXIT.interrupted;
   // It exited by itself: a configuration error (2), or another one won the race for the name.
   if (outcome.kind === 'exited') return outcome.code === EXIT.usage ? EXIT.usage : EXIT.failure;
-  complain(io, `stopped the background fwd: nothing is left running (its log: ${log})`);
+  complain(
+    io,
+    `stopped the background fwd: nothing is left running${log === finalLog ? ` (its log: ${log})` : ''}`,
+  );
   return EXIT.failure;
 }
 
@@ -212,6 +224,13 @@ function printStatus(io: CliIO, status: DaemonStatus, json: boolean): void {
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** A started fwd with tunnels not up yet says what they wait for, so that nobody takes them for up. */
+export function waitingNotes(tunnels: readonly TunnelStatus[]): string[] {
+  return tunnels
+    .filter((t) => t.state === 'waiting')
+    .map((t) => `${t.name} is waiting${t.detail ? ` (${t.detail})` : ''}; \`fwd ps\` shows when it is up`);
+}
+
 function printStarted(io: CliIO, start: BackgroundStart, status: DaemonStatus, socket: string): void {
   printStatus(io, status, start.json);
   if (start.json || !isTTY(io.stdout)) {
@@ -220,6 +239,7 @@ function printStarted(io: CliIO, start: BackgroundStart, status: DaemonStatus, s
     );
     return;
   }
+  for (const line of waitingNotes(status.tunnels)) io.stdout.write(`${line}\n`);
   io.stdout.write(
     `running in the background as ${status.name}: \`fwd ps\` shows it, \`fwd logs ${status.name}\` its log, \`fwd down ${status.name}\` stops it\n`,
   );
