@@ -103,6 +103,13 @@ describe('ssh-agent with certificates', () => {
     expect(verify(hash, data, createPublicKey(plain.getPublicPEM()), signature)).toBe(true);
   });
 
+  it('with IdentitiesOnly, offers only the identities of the given keys, their certificates included', async () => {
+    const edkey = ssh2.utils.parseKey(readFileSync(`${join(dir, 'edkey')}.pub`)) as ParsedKey;
+    const keys = await list(new CertificateAgent(socket, { only: [edkey.getPublicSSH()] }));
+    expect(keys.map((k) => String(k.type))).toEqual(['ssh-ed25519', 'ssh-ed25519-cert-v01@openssh.com']);
+    expect(await list(new CertificateAgent(socket, { only: [] }))).toEqual([]);
+  });
+
   it('signs a plain RSA key with the SHA-2 hash ssh2 asks for', async () => {
     const agentOf = new CertificateAgent(socket);
     const key = (await list(agentOf)).find((k) => k.type === 'ssh-rsa') as ParsedKey;

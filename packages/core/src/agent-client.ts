@@ -106,6 +106,11 @@ export interface CertificateAgentOptions {
   onSkip?: (what: string, why: string) => void;
   /** Clock for validity checks (tests). */
   now?: () => number;
+  /**
+   * OpenSSH's IdentitiesOnly: offer only the agent's identities whose key is one of these public
+   * key blobs (the user's identity and certificate files), not every key the agent holds.
+   */
+  only?: readonly Buffer[];
 }
 
 /**
@@ -153,11 +158,13 @@ export class CertificateAgent extends ssh2.BaseAgent<ParsedKey> {
           this.#options.onSkip?.(`agent certificate ${comment}`, (err as Error).message);
           continue;
         }
+        if (!this.#allowed(cert.publicKey)) continue;
         const problem = certificateProblem(cert, now);
         if (problem !== undefined) this.#options.onSkip?.(`agent certificate ${comment}`, problem);
         else held.push(certifiedPublicKey(cert));
         continue;
       }
+      if (!this.#allowed(blob)) continue;
       const parsed = ssh2.utils.parseKey(blob);
       // Key types ssh2 cannot use (e.g. security keys) are skipped, as ssh2's own client does.
       if (parsed instanceof Error) continue;
@@ -167,6 +174,11 @@ export class CertificateAgent extends ssh2.BaseAgent<ParsedKey> {
     }
     // OpenSSH tries the user's certificates first, then the agent's keys in the agent's order.
     return [...fromFiles, ...held];
+  }
+
+  #allowed(publicKey: Buffer): boolean {
+    const only = this.#options.only;
+    return only === undefined || only.some((allowed) => allowed.equals(publicKey));
   }
 
   override sign(

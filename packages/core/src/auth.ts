@@ -35,6 +35,11 @@ export interface AuthOptions {
   passphrase?: (keyLabel: string, attempt: number) => Promise<string | undefined>;
   /** ssh-agent socket path (usually $SSH_AUTH_SOCK); the certificates it holds are used too. */
   agent?: string;
+  /**
+   * OpenSSH's IdentitiesOnly: of the agent's keys, offer only those of `privateKey` and
+   * `certificates` (a server that counts failed keys then sees only the ones meant for it).
+   */
+  identitiesOnly?: boolean;
   password?: (request: { username: string; where: string }) => Promise<string | undefined>;
   /** Called once per round the server sends (a password, then a one-time code, ...). */
   keyboardInteractive?: (request: KeyboardInteractiveRequest) => Promise<string[] | undefined>;
@@ -145,6 +150,7 @@ export class AuthPlan {
             : new CertificateAgent(socket, {
                 certificates: this.#certificates,
                 onSkip: (what, why) => this.#skipped.push(`${what} (${why})`),
+                ...(this.#options.identitiesOnly ? { only: this.#identityKeys() } : {}),
               });
         return { type: 'agent', username, agent };
       }
@@ -166,6 +172,12 @@ export class AuthPlan {
         return { type: 'password', username, password };
       }
     }
+  }
+
+  /** The public keys of the user's identity and certificate files (those IdentitiesOnly allows). */
+  #identityKeys(): Buffer[] {
+    const fromFiles = keySources(this.#options.privateKey).flatMap((s) => publicKeyOfPrivateKey(s.key) ?? []);
+    return [...fromFiles, ...this.#certificates.map((c) => c.publicKey)];
   }
 
   async #certificateAuth(step: Extract<Step, { method: 'certificate' }>): Promise<object | undefined> {

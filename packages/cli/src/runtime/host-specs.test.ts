@@ -61,3 +61,15 @@ describe('host specs: known_hosts wiring', () => {
     expect(spec.hosts[0]?.session).toMatchObject({ keepaliveMs: 15_000, keepaliveCountMax: 3 });
   });
 });
+
+describe('host specs: authentication settings from ~/.ssh/config', () => {
+  it('passes IdentitiesOnly on, so only the configured keys of the agent are offered', async () => {
+    const only = await specsFor(
+      'a',
+      'Host a\n  HostName a.example\n  IdentitiesOnly yes\n  IdentityAgent /tmp/agent.sock\n',
+    );
+    expect(only.spec.hosts[0]?.session).toMatchObject({ identitiesOnly: true, agent: '/tmp/agent.sock' });
+    const all = await specsFor('b', 'Host b\n  HostName b.example\n  IdentityAgent /tmp/agent.sock\n');
+    expect(all.spec.hosts[0]?.session.identitiesOnly).toBeUndefined();
+  });
+});

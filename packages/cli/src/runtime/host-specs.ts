@@ -119,6 +119,7 @@ async function hostSpec(
       ...(host.windowBytes === undefined ? {} : { windowBytes: host.windowBytes }),
       ...(hop.connectTimeoutMs !== undefined ? { connectTimeoutMs: hop.connectTimeoutMs } : {}),
       ...(hop.agentSocket ? { agent: hop.agentSocket } : {}),
+      ...(hop.identitiesOnly ? { identitiesOnly: true } : {}),
     },
     reconnect: host.reconnect,
   };
