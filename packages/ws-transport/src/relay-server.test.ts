@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { request } from 'node:http';
 import { connect, createServer, type Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -377,6 +377,15 @@ describe('relay server', () => {
     controller.abort();
     await relay.closed;
     expect(relay.stats.status).toBe('closed');
+  });
+
+  it('lets go of its signal when closed another way', async () => {
+    await using target = await echoTarget();
+    const controller = new AbortController();
+    const relay = await relayTo([target], { signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await relay.close({ drainMs: 0 });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('warns when it serves plain ws:// beyond loopback, and not on loopback', async () => {

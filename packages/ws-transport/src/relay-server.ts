@@ -150,6 +150,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     closing ??= (async () => {
       const drainMs = closeOptions.drainMs ?? DEFAULT_DRAIN_MS;
       state = 'draining';
+      signal?.removeEventListener('abort', onAbort);
       log('shutdown', { connectionsActive: tunnels.size, drainMs });
       if (heartbeat) clearInterval(heartbeat);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -167,10 +168,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     return closing;
   };
   const signal = options.signal;
-  if (signal) {
-    if (signal.aborted) void close();
-    else signal.addEventListener('abort', () => void close(), { once: true });
-  }
+  const onAbort = (): void => void close();
+  if (signal?.aborted) void close();
+  else signal?.addEventListener('abort', onAbort, { once: true });
 
   return {
     address,
