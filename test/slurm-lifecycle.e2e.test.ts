@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from './support/cluster.js';
@@ -11,7 +11,9 @@ import {
   detailOf,
   inState,
   jobIdOf,
+  loginShell,
   tunnelEvent,
+  writeYaml,
 } from './support/slurm-fixtures.js';
 import { waitFor } from './support/wait.js';
 
@@ -46,22 +48,10 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
     await homeDir?.[Symbol.asyncDispose]();
   });
 
-  async function sh(cmd: string, env: Record<string, string> = {}, user = 'alice') {
-    return cluster.exec('login', ['bash', '-c', cmd], { user, env });
-  }
-  async function sbatch(args: string, env: Record<string, string> = {}): Promise<string> {
-    const result = await sh(`sbatch --parsable ${args}`, env);
-    expect(result.exitCode, result.stderr).toBe(0);
-    return result.stdout.trim();
-  }
-  async function jobState(id: string): Promise<string | undefined> {
-    return /JobState=(\S+)/.exec((await sh(`scontrol show job ${id}`)).stdout)?.[1];
-  }
-  async function yaml(name: string, tunnels: string[]): Promise<string> {
-    const file = join(home, name);
-    await writeFile(file, ['version: 1', 'tunnels:', ...tunnels, ''].join('\n'));
-    return file;
-  }
+  const sh = (cmd: string, env: Record<string, string> = {}) => loginShell(cluster).sh(cmd, env);
+  const sbatch = (args: string, env: Record<string, string> = {}) => loginShell(cluster).sbatch(args, env);
+  const jobState = (id: string) => loginShell(cluster).jobState(id);
+  const yaml = (name: string, tunnels: string[]) => writeYaml(home, name, ['tunnels:', ...tunnels]);
 
   it('holds a request made while the job is PENDING and answers it (HTTP 200) once the app is up', async () => {
     const file = await yaml('pending.yaml', [
@@ -238,6 +228,29 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
       expect(await jobState(id)).toBe('RUNNING');
     } finally {
       await sh(`scancel ${id}`);
+    }
+  });
+
+  it('fwd up -d --open: the foreground waits for the pending job, opens the URL, and leaves the tunnel running', async () => {
+    const file = await yaml('detached.yaml', [
+      `  web: { host: cluster, slurm: { submit: { wrap: "${serve(9205)}" } }, local: "0:{node}:9205", ready: { http: /who } }`,
+    ]);
+    const browser = join(home, 'browser.sh');
+    await writeFile(browser, '#!/bin/sh\necho "$1" >>"$HOME/detached-opened.txt"\n', { mode: 0o755 });
+    await using fwd = startFwd(['up', '-d', file, '--open', '--json'], { home, env: { BROWSER: browser } });
+    expect(await fwd.exited, fwd.stderr()).toBe(0);
+    // It returned once the job was pending, then waited for the tunnel to be up to open it.
+    expect(fwd.stderr()).toContain('web not up yet: it opens in the browser once it is');
+    const opened = (await readFile(join(home, 'detached-opened.txt'), 'utf8')).trim();
+    expect(opened).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(fwd.stderr()).toContain(`web: opened ${opened} in the browser`);
+    const background = fwd.events.find((e) => e.event === 'background');
+    try {
+      // The background fwd serves it.
+      const port = Number(new URL(opened).port);
+      expect((await httpGet({ port }, '/who')).body.trim()).toMatch(/^node1 job \d+$/);
+    } finally {
+      expect((await runFwd(['down', String(background?.name)], { home })).code).toBe(0);
     }
   });
 });

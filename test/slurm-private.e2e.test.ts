@@ -13,7 +13,9 @@ import {
   forwardUrl,
   inState,
   jobIdOf,
+  loginShell,
   tunnelEvent,
+  writeYaml,
 } from './support/slurm-fixtures.js';
 import { waitFor } from './support/wait.js';
 
@@ -99,18 +101,12 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
   async function sh(cmd: string, user = 'alice', on: 'login' | 'node1' | 'node2' = 'login') {
     return cluster.exec(on, ['bash', '-c', cmd], { user });
   }
-  async function jobState(id: string): Promise<string | undefined> {
-    return /JobState=(\S+)/.exec((await sh(`scontrol show job ${id}`)).stdout)?.[1];
-  }
+  const jobState = (id: string) => loginShell(cluster).jobState(id);
   async function tryConnect(target: string, user: string, on: 'login' | 'node1' = 'login'): Promise<string> {
     const result = await cluster.exec(on, ['python3', '-c', CONNECT_PY, target], { user });
     return result.stdout.trim();
   }
-  async function yaml(name: string, lines: string[]): Promise<string> {
-    const file = join(home, name);
-    await writeFile(file, ['version: 1', ...lines, ''].join('\n'));
-    return file;
-  }
+  const yaml = (name: string, lines: string[]) => writeYaml(home, name, lines);
   const acceptedOnNode1 = async (): Promise<number> =>
     ((await cluster.sshdLog('node1')).match(/Accepted publickey for alice /g) ?? []).length;
 

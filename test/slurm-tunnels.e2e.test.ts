@@ -12,7 +12,9 @@ import {
   errorOf,
   inState,
   jobIdOf,
+  loginShell,
   tunnelEvent,
+  writeYaml,
 } from './support/slurm-fixtures.js';
 import { waitFor } from './support/wait.js';
 
@@ -48,23 +50,10 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
     await homeDir?.[Symbol.asyncDispose]();
   });
 
-  async function sh(cmd: string, env: Record<string, string> = {}) {
-    return cluster.exec('login', ['bash', '-c', cmd], { user: 'alice', env });
-  }
-  async function sbatch(args: string, env: Record<string, string> = {}): Promise<string> {
-    const result = await sh(`sbatch --parsable ${args}`, env);
-    expect(result.exitCode, result.stderr).toBe(0);
-    return result.stdout.trim();
-  }
-  async function jobState(id: string): Promise<string | undefined> {
-    const shown = await sh(`scontrol show job ${id}`);
-    return /JobState=(\S+)/.exec(shown.stdout)?.[1];
-  }
-  async function yaml(name: string, tunnels: string[]): Promise<string> {
-    const file = join(home, name);
-    await writeFile(file, ['version: 1', 'tunnels:', ...tunnels, ''].join('\n'));
-    return file;
-  }
+  const sh = (cmd: string, env: Record<string, string> = {}) => loginShell(cluster).sh(cmd, env);
+  const sbatch = (args: string, env: Record<string, string> = {}) => loginShell(cluster).sbatch(args, env);
+  const jobState = (id: string) => loginShell(cluster).jobState(id);
+  const yaml = (name: string, tunnels: string[]) => writeYaml(home, name, ['tunnels:', ...tunnels]);
 
   it('submits the example notebook job, shows it pending, forwards to node1 once /api answers, and scancels it on Ctrl-C', async () => {
     const file = await yaml('submit.yaml', [

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Cluster } from './cluster.js';
+import type { Cluster, ClusterExecResult } from './cluster.js';
 import type { FwdEvent } from './fwd-cli.js';
 
 /**
@@ -28,6 +28,38 @@ export async function clusterHome(cluster: Cluster, prefix = 'fwd-slurm-home-'):
   );
   const dispose = (): Promise<void> => rm(path, { recursive: true, force: true });
   return { path, [Symbol.asyncDispose]: dispose };
+}
+
+/** A shell on login as alice, with the Slurm commands the tests run there themselves. */
+export interface LoginShell {
+  sh(cmd: string, env?: Record<string, string>): Promise<ClusterExecResult>;
+  /** `sbatch --parsable ARGS` (ARGS as the shell reads them); the job id; throws when sbatch fails. */
+  sbatch(args: string, env?: Record<string, string>): Promise<string>;
+  /** The job's JobState= in `scontrol show job`; undefined once Slurm forgot it. */
+  jobState(id: string): Promise<string | undefined>;
+}
+
+export function loginShell(cluster: Cluster, user = 'alice'): LoginShell {
+  const sh = (cmd: string, env: Record<string, string> = {}) =>
+    cluster.exec('login', ['bash', '-c', cmd], { user, env });
+  return {
+    sh,
+    async sbatch(args, env = {}) {
+      const result = await sh(`sbatch --parsable ${args}`, env);
+      if (result.exitCode !== 0) throw new Error(`sbatch ${args}: exit ${result.exitCode}: ${result.stderr}`);
+      return result.stdout.trim();
+    },
+    async jobState(id) {
+      return /JobState=(\S+)/.exec((await sh(`scontrol show job ${id}`)).stdout)?.[1];
+    },
+  };
+}
+
+/** Writes HOME/NAME: a tunnels.yaml of `version: 1` and `lines`; its path. */
+export async function writeYaml(home: string, name: string, lines: readonly string[]): Promise<string> {
+  const file = join(home, name);
+  await writeFile(file, ['version: 1', ...lines, ''].join('\n'));
+  return file;
 }
 
 /** A predicate on the tunnel events of tunnel `name`. */

@@ -1,5 +1,5 @@
 import { FwdError } from '@fwd/core';
-import { jobEnd } from './job-end.js';
+import { exitStatus, jobEnd } from './job-end.js';
 import type { RemoteShell } from './slurm-commands.js';
 import type { TunnelEnd } from './slurm-gate.js';
 import { baseState, describeJobState, describeWaiting, jobPhase, type SlurmJob } from './slurm-job.js';
@@ -78,9 +78,19 @@ export class JobFollower {
           }
           if (phase === 'ended') {
             finish();
-            // A job that ran for less than a poll interval still shows where it ran.
-            const when = job.nodes ? `after a short run on ${job.nodes}` : 'before it started running';
-            return rejectRunning(new FwdError('SLURM_JOB_ENDED', `${describeJobState(job)} ${when}`));
+            if (!job.nodes) {
+              return rejectRunning(
+                new FwdError('SLURM_JOB_ENDED', `${describeJobState(job)} before it started running`),
+              );
+            }
+            // A job that ran for less than a poll interval still shows where it ran, and how it
+            // failed (the app's start-up failed: `jupyter: not found` is exit code 127).
+            void withDetails(job, options.details).then((full) => {
+              const how = baseState(full.state) === 'FAILED' ? exitStatus(full.exitCode) : undefined;
+              const said = `${describeJobState(full)} after a short run on ${full.nodes}`;
+              rejectRunning(new FwdError('SLURM_JOB_ENDED', how ? `${said}: ${how}` : said));
+            });
+            return;
           }
           this.lastWaiting = describeWaiting(job);
           options.progress(this.lastWaiting);

@@ -340,6 +340,22 @@ describe('SlurmGate', () => {
       message: 'job 5 FAILED (JobLaunchFailure) before it started running',
     });
 
+    // Ran for less than a poll interval (the app could not start): where, and its exit code.
+    const brief = setup({ mode: 'job', job: '7' });
+    brief.fake.add({ id: '7' });
+    const briefly = brief.gate.open(brief.ctx);
+    await brief.shown('job 7 pending (Priority)');
+    Object.assign(brief.fake.jobs.get('7') as Job, {
+      state: 'FAILED',
+      reason: 'NonZeroExitCode',
+      nodes: 'node1',
+      exitCode: '127:0',
+    });
+    await expect(briefly).rejects.toMatchObject({
+      code: 'SLURM_JOB_ENDED',
+      message: 'job 7 FAILED (NonZeroExitCode) after a short run on node1: exit code 127',
+    });
+
     const over = setup({ mode: 'job', job: '6' });
     over.fake.add({ id: '6', state: 'COMPLETED', reason: 'None', nodes: 'node1' });
     await expect(over.gate.open(over.ctx)).rejects.toMatchObject({
