@@ -14,10 +14,19 @@ function fields(err: unknown): ErrnoLike {
   return typeof err === 'object' && err !== null ? (err as ErrnoLike) : {};
 }
 
-function text(err: unknown): string {
+/** The message of anything thrown (an Error's, else its text): for wrapping foreign errors. */
+export function errorMessage(err: unknown): string {
   const m = fields(err).message;
   return typeof m === 'string' ? m : String(err);
 }
+
+/** The errno-style code of anything thrown ('ECONNREFUSED', 'ERR_TLS_...'), if it has one. */
+export function errorCode(err: unknown): string | undefined {
+  const code = fields(err).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const text = errorMessage;
 
 /** A failure to reach `where` (an SSH server, a relay, a forwarding target) over a socket. */
 export function fromSocketError(err: unknown, where: string): FwdError {

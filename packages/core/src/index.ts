@@ -9,13 +9,14 @@ export { DEFAULTS } from './defaults.js';
 export type { BindAddress, ChannelOpener, ForwardTarget, SocketPath, TcpAddress } from './endpoints.js';
 export {
   formatEndpoint,
+  isLoopbackHost,
   isSocketPath,
   isWildcardHost,
   parseHostPort,
   parseListenAddress,
   withDefaultHost,
 } from './endpoints.js';
-export { fromBindError, fromSocketError } from './error-translation.js';
+export { errorCode, errorMessage, fromBindError, fromSocketError } from './error-translation.js';
 export { abortError, asFwdError, ERROR_CODES, FwdError, type FwdErrorCode, isFwdError } from './errors.js';
 export { type LocalListenSpec, listenForward } from './forward-listener.js';
 export {
@@ -50,6 +51,7 @@ export {
   type SessionEvents,
   SshSession,
 } from './ssh-session.js';
+export { corkForThisTick } from './ssh2-adapter.js';
 export {
   openTunnels,
   Supervisor,

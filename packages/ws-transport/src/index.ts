@@ -1,4 +1,3 @@
-export { isLoopbackHost } from './loopback.js';
 export { BINARY_SUBPROTOCOL, bearerSubprotocol, FWD_SUBPROTOCOL, TARGET_PARAM } from './protocol.js';
 export { redactUrl } from './redact-url.js';
 export {

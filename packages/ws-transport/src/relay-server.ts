@@ -1,9 +1,8 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createNetServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { formatEndpoint, fromBindError, type TcpAddress } from '@fwd/core';
+import { formatEndpoint, fromBindError, isLoopbackHost, type TcpAddress } from '@fwd/core';
 import { WebSocketServer } from 'ws';
-import { isLoopbackHost } from './loopback.js';
 import { BINARY_SUBPROTOCOL, FWD_SUBPROTOCOL } from './protocol.js';
 import { AcceptedConnections } from './relay-accept.js';
 import { admissionPolicy, admit, type Refusal } from './relay-admission.js';

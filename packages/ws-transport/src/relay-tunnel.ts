@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { corkForThisTick } from '@fwd/core';
 import WebSocket from 'ws';
 
 /** Bytes the relay lets queue towards a client before it stops reading the SSH host. */
@@ -7,10 +8,6 @@ const CLIENT_HIGH_WATER = 256 * 1024;
 
 /** After the client has gone, how long the host gets to close its side before it is cut. */
 const TARGET_LINGER_MS = 10_000;
-
-function uncork(socket: Socket): void {
-  socket.uncork();
-}
 
 /** Close codes the relay sends; 4000–4999 are private-use in RFC 6455. */
 export const CLOSE_CODES = {
@@ -94,10 +91,7 @@ export class RelayTunnel {
       counters.bytesToTarget += data.length;
       totals.bytesToTarget += data.length;
       // The messages of one read arrive in one tick: one writev for them, not a write each.
-      if (target.writableCorked === 0) {
-        target.cork();
-        process.nextTick(uncork, target);
-      }
+      corkForThisTick(target);
       if (!target.write(data) && !ws.isPaused) ws.pause();
     });
     target.on('drain', () => {

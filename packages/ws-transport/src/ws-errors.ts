@@ -1,4 +1,4 @@
-import { FwdError, fromSocketError } from '@fwd/core';
+import { errorCode, errorMessage, FwdError, fromSocketError } from '@fwd/core';
 
 // The one place where websocket, TLS, proxy and socket failures become FwdErrors. Messages name
 // the relay by its URL without credentials or query, and never quote a token.
@@ -26,40 +26,20 @@ const SOCKET_CODES: ReadonlySet<string> = new Set([
 
 const CA_HINT = 'if the relay uses a private CA or a self-signed certificate, pass that certificate as `ca`';
 
-interface ErrorFields {
-  code?: unknown;
-  message?: unknown;
-  reason?: unknown;
-}
-
-function fields(err: unknown): ErrorFields {
-  return typeof err === 'object' && err !== null ? (err as ErrorFields) : {};
-}
-
-function codeOf(err: unknown): string | undefined {
-  const code = fields(err).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function messageOf(err: unknown): string {
-  const message = fields(err).message;
-  return typeof message === 'string' ? message : String(err);
-}
-
 /** True for errors raised by TLS itself (certificate checks, handshake, protocol mismatch). */
 export function isTlsError(err: unknown): boolean {
-  const code = codeOf(err) ?? '';
+  const code = errorCode(err) ?? '';
   return code in TLS_CODES || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO';
 }
 
 /** A failure before the websocket opened: TLS, a proxy, the network, or a non-websocket answer. */
 export function handshakeError(err: unknown, where: string, via: string | undefined): FwdError {
   if (err instanceof FwdError) return err;
-  const code = codeOf(err);
+  const code = errorCode(err);
   if (code !== undefined && code in TLS_CODES) {
     const why =
       code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? `${TLS_CODES[code]} (${fields(err).reason ?? messageOf(err)})`
+        ? `${TLS_CODES[code]} (${(err as { reason?: string }).reason ?? errorMessage(err)})`
         : TLS_CODES[code];
     const hint =
       code === 'ERR_TLS_CERT_ALTNAME_INVALID'
@@ -68,12 +48,12 @@ export function handshakeError(err: unknown, where: string, via: string | undefi
     return new FwdError('TLS_FAILED', `TLS to ${where} failed: ${why} (${code}); ${hint}`, { cause: err });
   }
   if (isTlsError(err)) {
-    const plain = /wrong version number|packet length too long|http request/i.test(messageOf(err));
+    const plain = /wrong version number|packet length too long|http request/i.test(errorMessage(err));
     return new FwdError(
       'TLS_FAILED',
       plain
         ? `TLS to ${where} failed: the server does not speak TLS there; use ws:// or the relay's wss port`
-        : `TLS to ${where} failed: ${messageOf(err)}`,
+        : `TLS to ${where} failed: ${errorMessage(err)}`,
       { cause: err },
     );
   }
@@ -91,17 +71,17 @@ export function handshakeError(err: unknown, where: string, via: string | undefi
         cause: err,
       });
     default:
-      return new FwdError('RELAY_FAILED', `websocket handshake with ${where} failed: ${messageOf(err)}`, {
+      return new FwdError('RELAY_FAILED', `websocket handshake with ${where} failed: ${errorMessage(err)}`, {
         cause: err,
       });
   }
 }
 
 function socketReason(err: unknown): string {
-  const code = codeOf(err);
+  const code = errorCode(err);
   if (code === 'ECONNREFUSED') return 'the proxy refused the connection (is it running?)';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'cannot resolve the proxy host';
-  return code ?? messageOf(err);
+  return code ?? errorMessage(err);
 }
 
 /** An HTTP answer instead of a websocket upgrade. `body` is the start of the relay's explanation. */

@@ -1,10 +1,16 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { abortError, FwdError, formatEndpoint, type TcpAddress, type Transport } from '@fwd/core';
+import {
+  abortError,
+  FwdError,
+  formatEndpoint,
+  isLoopbackHost,
+  type TcpAddress,
+  type Transport,
+} from '@fwd/core';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import WebSocket from 'ws';
-import { isLoopbackHost } from './loopback.js';
 import { bearerSubprotocol, FWD_SUBPROTOCOL, TARGET_PARAM } from './protocol.js';
 import { redactUrl } from './redact-url.js';
 import { WebsocketDuplex } from './websocket-duplex.js';

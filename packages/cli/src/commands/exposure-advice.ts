@@ -1,14 +1,9 @@
-import { formatEndpoint, isSocketPath, isWildcardHost, type TcpAddress } from '@fwd/core';
+import { formatEndpoint, isLoopbackHost, isSocketPath, isWildcardHost, type TcpAddress } from '@fwd/core';
 import type { ParsedForward, Plan } from '../config/index.js';
-
-/** Loopback names and addresses: only this machine reaches them. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === 'ip6-localhost' || /^127\./.test(host);
-}
 
 /** Who, besides this machine, can connect to an address bound on `host`. */
 function whoCanReach(host: string | undefined, machine: string): string | undefined {
-  if (host === undefined || isLoopback(host)) return undefined;
+  if (host === undefined || isLoopbackHost(host)) return undefined;
   return isWildcardHost(host)
     ? `every machine that can reach ${machine}`
     : `every machine on the network of ${host}`;

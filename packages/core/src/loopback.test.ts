@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost } from './loopback.js';
+import { isLoopbackHost } from './endpoints.js';
 
 describe('isLoopbackHost', () => {
   it('knows loopback names and addresses, with or without brackets', () => {
