@@ -121,6 +121,21 @@ describe('loadConfig: valid files', () => {
     expect(config?.tunnels[0]?.forwards[0]?.bind).toEqual({ host: '0.0.0.0', port: 1080 });
   });
 
+  it('reads hold: per tunnel over defaults.hold, and refuses one longer than 10 minutes', () => {
+    const { config } = loadConfig(
+      'version: 1\ndefaults: { hold: 2m }\ntunnels:\n  a: { host: h, dynamic: 1080, hold: 45s }\n  b: { host: h, dynamic: 1081 }\n',
+      'f.yaml',
+      {},
+      { knownSshHosts: () => true },
+    );
+    expect(config?.tunnels.map((t) => t.holdMs)).toEqual([45_000, 120_000]);
+    expect(
+      problems('version: 1\ntunnels:\n  a: { host: h, dynamic: 1080, hold: 11m }\n', {
+        knownSshHosts: () => true,
+      }),
+    ).toEqual([expect.stringMatching(/^tunnels\.yaml:3:\d+ +tunnels\.a\.hold: at most 10m/)]);
+  });
+
   it('reads an interpolated number where a number is wanted, and keeps strings strings', () => {
     const text =
       'version: 1\nhosts:\n  c:\n    port: ${SSH_PORT}\n    user: "${SSH_PORT}"\ntunnels:\n  a: { host: c, dynamic: 1 }\n';

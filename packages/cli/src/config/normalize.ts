@@ -1,5 +1,5 @@
 import { DEFAULTS, type HostKeyMode, type ReadyCheck } from '@fwd/core';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { type ForwardFlag, type ParsedForward, parseForward } from './forward-spec.js';
 import type { PathSegment, SourcePosition } from './problems.js';
 import type { HostEntry, TransportEntry, TunnelEntry, TunnelsFile } from './schema.js';
@@ -16,6 +16,8 @@ export interface ConfigDefaults {
   bind: string;
   /** Largest receive window of a forwarded channel, bytes; unset = core's default. */
   windowBytes?: number;
+  /** How long early connections wait for a tunnel; unset = its own timeout or core's default. */
+  holdMs?: number;
 }
 
 /** A host entry, validated. Unset fields fall back to ~/.ssh/config in the plan. */
@@ -58,6 +60,8 @@ export interface TunnelConfig {
   via?: 'login' | 'node';
   /** Open the app's URL in a browser once up. */
   open?: boolean;
+  /** `hold:` (or `defaults.hold`) in ms. */
+  holdMs?: number;
 }
 
 /** A whole tunnels.yaml after validation. */
@@ -102,6 +106,14 @@ function bytes(text: string | undefined): number | undefined {
   return parsed.ok ? parsed.value : undefined;
 }
 
+/** A `hold:` in ms, reported when it is over core's cap (no connection waits longer). */
+function holdMs(text: string | undefined, path: PathSegment[], ctx: NormalizeContext): number | undefined {
+  if (text === undefined || !ctx.clean(path)) return undefined;
+  const value = ms(text, DEFAULTS.holdMs);
+  if (value > DEFAULTS.maxHoldMs) ctx.report(path, `at most ${formatDuration(DEFAULTS.maxHoldMs)}`);
+  return value;
+}
+
 function normalizeDefaults(file: TunnelsFile, ctx: NormalizeContext): ConfigDefaults {
   const d = ctx.clean(['defaults']) ? (file.defaults ?? {}) : {};
   const out: ConfigDefaults = {
@@ -115,6 +127,8 @@ function normalizeDefaults(file: TunnelsFile, ctx: NormalizeContext): ConfigDefa
   if (d.hostKeys !== undefined) out.hostKeys = d.hostKeys;
   const window = bytes(d.window);
   if (window !== undefined) out.windowBytes = window;
+  const hold = holdMs(d.hold, ['defaults', 'hold'], ctx);
+  if (hold !== undefined) out.holdMs = hold;
   if (out.reconnect.initialMs > out.reconnect.maxMs) {
     ctx.report(['defaults', 'reconnect', 'initial'], 'reconnect.initial is longer than reconnect.max');
   }
@@ -253,6 +267,8 @@ function normalizeTunnel(
   }
   if (entry.via !== undefined && fieldClean('via')) tunnel.via = entry.via;
   if (entry.open !== undefined && fieldClean('open')) tunnel.open = entry.open;
+  const hold = holdMs(entry.hold, ['tunnels', name, 'hold'], ctx) ?? defaults.holdMs;
+  if (hold !== undefined) tunnel.holdMs = hold;
   return tunnel;
 }
 

@@ -40,6 +40,8 @@ export interface PlanTunnel {
   via?: 'login' | 'node';
   /** Open the app's URL in a browser once up (`open: true`; `--open` sets it for every tunnel). */
   open?: boolean;
+  /** How long connections made before it is ready wait (`hold:`); unset = its own timeout or core's default. */
+  holdMs?: number;
 }
 
 /** Everything `fwd up` needs, resolved; no further lookups. */
@@ -159,6 +161,7 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
     if (t.slurm !== undefined) out.slurm = t.slurm;
     if (t.ready !== undefined) out.ready = t.ready;
     if (t.open !== undefined) out.open = t.open;
+    if (t.holdMs !== undefined) out.holdMs = t.holdMs;
     if (t.via !== undefined) out.via = t.via;
     else if (t.slurm !== undefined) {
       const socketTarget = t.forwards.some((f) => f.kind === 'local' && 'path' in f.target);

@@ -10,6 +10,7 @@ export interface DefaultsEntry {
   hostKeys?: HostKeyMode;
   bind?: string;
   window?: string;
+  hold?: string;
 }
 
 /**
@@ -71,6 +72,7 @@ export interface TunnelEntry {
   slurm?: SlurmEntry;
   ready?: ReadyEntry;
   via?: 'login' | 'node';
+  hold?: string;
   open?: boolean;
 }
 
@@ -122,6 +124,12 @@ const defaults = Type.Object(
   {
     keepalive: Type.Optional(
       duration('SSH keepalive interval; 3 missed replies mean the connection is dead'),
+    ),
+    hold: Type.Optional(
+      duration(
+        'how long a connection made before its tunnel is ready (connecting, job pending, app starting) ' +
+          'waits for it before it is closed; default 30s, or slurm.timeout for a Slurm tunnel; at most 10m',
+      ),
     ),
     reconnect: Type.Optional(
       Type.Object(
@@ -287,6 +295,9 @@ const tunnel = Type.Object(
           '(8888:127.0.0.1:8888, 8888:/home/{user}/nb-{job}.sock)',
         errorMessage: 'expected login or node',
       }),
+    ),
+    hold: Type.Optional(
+      duration('like defaults.hold, for this tunnel: how long an early connection waits for it to be ready'),
     ),
     open: Type.Optional(
       Type.Boolean({

@@ -73,3 +73,24 @@ describe('host specs: authentication settings from ~/.ssh/config', () => {
     expect(all.spec.hosts[0]?.session.identitiesOnly).toBeUndefined();
   });
 });
+
+describe('host specs: tunnels', () => {
+  it("passes hold: on to the tunnel (a Slurm tunnel's own timeout does not override it)", async () => {
+    const ssh = { homeDir: home, user: 'alice', env: {} };
+    const yaml =
+      'version: 1\ntunnels:\n  t: { host: h.example, local: "8888:localhost:8888", hold: 90s }\n' +
+      '  s: { host: h.example, local: "8889:{node}:8888", slurm: { job: 42, timeout: 5m }, hold: 20s }\n' +
+      '  u: { host: h.example, local: "8890:{node}:8888", slurm: { job: 43, timeout: 5m } }\n';
+    const { config } = loadConfig(yaml, 'tunnels.yaml', {}, { knownSshHosts: () => true });
+    const { plan } = buildPlan(config ?? expect.fail('no config'), ssh);
+    const spec = await supervisorSpecFromPlan(plan ?? expect.fail('no plan'), {
+      prompter: { interactive: false, ask: async () => undefined },
+      warn: () => undefined,
+    });
+    expect(spec.tunnels.map((t) => [t.name, t.holdMs])).toEqual([
+      ['t', 90_000],
+      ['s', 20_000],
+      ['u', 300_000],
+    ]);
+  });
+});

@@ -78,6 +78,8 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
       }),
       slurmHost(t.host),
     ),
+    // An explicit hold: wins over a Slurm tunnel's own timeout.
+    ...(t.holdMs !== undefined ? { holdMs: t.holdMs } : {}),
   }));
   return { hosts: [...hosts.values()].filter((h) => !local.has(h.name)), tunnels };
 }
