@@ -4,13 +4,14 @@ import {
   type CertificateAuthority,
   certificateAuthority,
   sshAgent,
+  startCertificateSshd,
   type UserKey,
 } from './support/certificates.js';
 import { skipWithoutDocker } from './support/docker.js';
 import { isUp, listenAddress, startFwd } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
-import { type Sshd, startSshd } from './support/sshd.js';
+import type { Sshd } from './support/sshd.js';
 
 const HTTP = 8080; // docker/sshd-auth serves "fwd-auth ok" on the server's 127.0.0.1:8080
 
@@ -26,10 +27,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with OpenSSH user certificates', () =
 
   beforeAll(async () => {
     ca = await certificateAuthority();
-    sshd = await startSshd({
-      image: 'fwd/sshd-auth',
-      environment: { AUTHORIZED_KEYS: '', TRUSTED_USER_CA_KEYS: ca.publicKey },
-    });
+    sshd = await startCertificateSshd(ca);
     named = ca.userKey('named', 'ecdsa');
     beside = ca.userKey('beside', 'ed25519');
     expired = ca.userKey('expired', 'ed25519', '20200101:20200102');

@@ -5,9 +5,11 @@ import {
   certificateAuthority,
   type KeyKind,
   sshAgent,
+  startCertificateSshd,
+  type UserKey,
 } from './support/certificates.js';
 import { skipWithoutDocker } from './support/docker.js';
-import { type Sshd, sshdConnectOptions, startSshd } from './support/sshd.js';
+import { type Sshd, sshdConnectOptions } from './support/sshd.js';
 
 // alice has no authorized_keys on this server: only a certificate from the test CA logs her in.
 describe.skipIf(skipWithoutDocker)('OpenSSH user certificates (sshd with TrustedUserCAKeys)', () => {
@@ -16,10 +18,7 @@ describe.skipIf(skipWithoutDocker)('OpenSSH user certificates (sshd with Trusted
 
   beforeAll(async () => {
     ca = await certificateAuthority();
-    sshd = await startSshd({
-      image: 'fwd/sshd-auth',
-      environment: { AUTHORIZED_KEYS: '', TRUSTED_USER_CA_KEYS: ca.publicKey },
-    });
+    sshd = await startCertificateSshd(ca);
   });
   afterAll(async () => {
     await sshd?.[Symbol.asyncDispose]();
@@ -28,18 +27,19 @@ describe.skipIf(skipWithoutDocker)('OpenSSH user certificates (sshd with Trusted
 
   const base = (overrides: Partial<ConnectOptions>): ConnectOptions => sshdConnectOptions(sshd, overrides);
 
+  /** The key and the certificate named apart (CertificateFile), each labelled by its file. */
+  const withCertificateFile = (user: UserKey): Partial<ConnectOptions> => ({
+    privateKey: [{ key: user.privateKey, label: user.file }],
+    certificates: [{ certificate: user.certificate, label: user.certificateFile }],
+  });
+
   const kinds: KeyKind[] = ['ed25519', 'ecdsa', 'rsa'];
 
   it.each(kinds)(
     '%s: logs in with the certificate file named by the user (CertificateFile)',
     async (kind) => {
       const user = ca.userKey(`named-${kind}`, kind);
-      await using ssh = await connect(
-        base({
-          privateKey: [{ key: user.privateKey, label: user.file }],
-          certificates: [{ certificate: user.certificate, label: user.certificateFile }],
-        }),
-      );
+      await using ssh = await connect(base(withCertificateFile(user)));
       expect(await ssh.exec('id -un')).toMatchObject({ code: 0, stdout: 'alice\n' });
       const log = await sshd.sshdLog();
       const algorithm = kind === 'rsa' ? 'RSA-CERT' : kind === 'ecdsa' ? 'ECDSA-CERT' : 'ED25519-CERT';
@@ -96,12 +96,7 @@ describe.skipIf(skipWithoutDocker)('OpenSSH user certificates (sshd with Trusted
   it('refuses an expired certificate before connecting, naming its validity window', async () => {
     const user = ca.userKey('expired', 'ed25519', '20200101:20200102');
     const before = await sshd.sshdLog();
-    const error = await connect(
-      base({
-        privateKey: [{ key: user.privateKey, label: user.file }],
-        certificates: [{ certificate: user.certificate, label: user.certificateFile }],
-      }),
-    ).catch((e) => e);
+    const error = await connect(base(withCertificateFile(user))).catch((e) => e);
     expect(error.code).toBe('AUTH_FAILED');
     expect(error.message).toContain(
       `certificate ${user.certificateFile} (expired at 2020-01-02 00:00:00 UTC (valid from 2020-01-01 00:00:00 UTC to 2020-01-02 00:00:00 UTC))`,
@@ -112,12 +107,7 @@ describe.skipIf(skipWithoutDocker)('OpenSSH user certificates (sshd with Trusted
 
   it('refuses a certificate that is not valid yet, naming its validity window', async () => {
     const user = ca.userKey('future', 'ecdsa', '+1d:+2d');
-    const error = await connect(
-      base({
-        privateKey: [{ key: user.privateKey, label: user.file }],
-        certificates: [{ certificate: user.certificate, label: user.certificateFile }],
-      }),
-    ).catch((e) => e);
+    const error = await connect(base(withCertificateFile(user))).catch((e) => e);
     expect(error.code).toBe('AUTH_FAILED');
     expect(error.message).toMatch(/is not valid yet \(valid from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC to /);
   });
@@ -134,12 +124,7 @@ describe.skipIf(skipWithoutDocker)('OpenSSH user certificates (sshd with Trusted
   it('fails with AUTH_FAILED, saying what to check, for a certificate from another CA', async () => {
     await using other = await certificateAuthority();
     const user = other.userKey('stranger', 'ed25519');
-    const error = await connect(
-      base({
-        privateKey: [{ key: user.privateKey, label: user.file }],
-        certificates: [{ certificate: user.certificate, label: user.certificateFile }],
-      }),
-    ).catch((e) => e);
+    const error = await connect(base(withCertificateFile(user))).catch((e) => e);
     expect(error.code).toBe('AUTH_FAILED');
     expect(error.message).toContain(`certificate ${user.certificateFile}`);
     expect(error.message).toContain('the server trusts its CA (TrustedUserCAKeys)');

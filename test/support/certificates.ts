@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Sshd, startSshd } from './sshd.js';
 import { tempDir } from './temp-dir.js';
 import { waitFor } from './wait.js';
 
@@ -82,4 +83,12 @@ export async function sshAgent(dir: string): Promise<SshAgent> {
       await rm(socket, { force: true });
     },
   };
+}
+
+/** An sshd (docker/sshd-auth) on which alice has no authorized_keys: only certificates from `ca` log her in. */
+export function startCertificateSshd(ca: CertificateAuthority): Promise<Sshd> {
+  return startSshd({
+    image: 'fwd/sshd-auth',
+    environment: { AUTHORIZED_KEYS: '', TRUSTED_USER_CA_KEYS: ca.publicKey },
+  });
 }
