@@ -11,6 +11,7 @@ import {
   tcpTransport,
 } from '@fwd/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sshAgent } from './support/certificates.js';
 import { skipWithoutDocker } from './support/docker.js';
 import { newKeyPair } from './support/keys.js';
 import { keyLoginOptions, type Sshd, startSshd } from './support/sshd.js';
@@ -143,20 +144,12 @@ describe.skipIf(skipWithoutDocker)('authentication and host keys against OpenSSH
   });
 
   it('authenticates through ssh-agent', async () => {
-    const socketPath = join(dir, 'agent.sock');
-    const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socketPath], { stdio: 'ignore' });
-    try {
-      const keyFile = join(dir, 'agent_key');
-      await writeFile(keyFile, sshd.clientKey.privateKey, { mode: 0o600 });
-      await waitFor(() => {
-        execFileSync('ssh-add', [keyFile], { env: { SSH_AUTH_SOCK: socketPath }, stdio: 'ignore' });
-        return true;
-      });
-      await using ssh = await connect(base({ privateKey: [], agent: socketPath }));
-      expect(ssh.alive).toBe(true);
-    } finally {
-      agent.kill();
-    }
+    await using agent = await sshAgent(dir);
+    const keyFile = join(dir, 'agent_key');
+    await writeFile(keyFile, sshd.clientKey.privateKey, { mode: 0o600 });
+    agent.add(keyFile);
+    await using ssh = await connect(base({ privateKey: [], agent: agent.socket }));
+    expect(ssh.alive).toBe(true);
   });
 
   it('with IdentitiesOnly offers only the configured key of a crowded agent, as ssh does (MaxAuthTries)', async () => {

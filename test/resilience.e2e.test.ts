@@ -4,15 +4,12 @@ import { DEFAULTS } from '@fwd/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { answersSsh, docker, freePort, openFds, rssBytes } from './support/faults.js';
-import { type FwdEvent, type FwdProcess, listenAddress, startFwd } from './support/fwd-cli.js';
+import { type FwdEvent, type FwdProcess, inState, listenAddress, startFwd } from './support/fwd-cli.js';
 import { newKeyPair } from './support/keys.js';
 import { echo, openSocket, readAll, uploadToSink } from './support/net-client.js';
 import { sshHome } from './support/ssh-home.js';
 import { startSshd } from './support/sshd.js';
 import { waitFor } from './support/wait.js';
-
-const tunnel = (name: string, state: string) => (e: FwdEvent) =>
-  e.event === 'tunnel' && e.tunnel === name && e.state === state;
 
 const cleanups: Array<() => PromiseLike<void>> = [];
 afterEach(async () => {
@@ -48,8 +45,8 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     const { fwd, id, port } = await rig(
       '  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n  sink: { host: login, local: "0:127.0.0.1:7002" }\n',
     );
-    const up = await fwd.waitForEvent(tunnel('echo-svc', 'up'));
-    const sinkUp = await fwd.waitForEvent(tunnel('sink', 'up'));
+    const up = await fwd.waitForEvent(inState('echo-svc', 'up'));
+    const sinkUp = await fwd.waitForEvent(inState('sink', 'up'));
     const local = listenAddress(up);
 
     // An idle connection open when the session dies is closed promptly, not left half-open.
@@ -62,7 +59,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
 
     const mark = fwd.events.length;
     docker('stop', '-t', '2', id);
-    await nextEvent(fwd, mark, tunnel('echo-svc', 'reconnecting'));
+    await nextEvent(fwd, mark, inState('echo-svc', 'reconnecting'));
     await idleClosed;
 
     // During the outage the local port still accepts; this connection waits for the session.
@@ -78,7 +75,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
       what: 'sshd to answer again',
     });
     const answeredAt = Date.now();
-    await nextEvent(fwd, afterStop, tunnel('echo-svc', 'up'), 10_000);
+    await nextEvent(fwd, afterStop, inState('echo-svc', 'up'), 10_000);
     const backAfter = Date.now() - answeredAt;
     // Not the 30 s backoff: a probe (every 500 ms) sees sshd, and one handshake (bounded by
     // ConnectTimeout) follows. Measured 29-243 ms on a quiet machine.
@@ -95,7 +92,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
 
   it('detects a blackholed server (docker pause) within keepalive × 3 and recovers after unpause', async () => {
     const { fwd, id } = await rig('  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n');
-    const up = await fwd.waitForEvent(tunnel('echo-svc', 'up'));
+    const up = await fwd.waitForEvent(inState('echo-svc', 'up'));
     const mark = fwd.events.length;
     docker('pause', id);
     const pausedAt = Date.now();
@@ -103,7 +100,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     cleanups.push(async () => {
       if (!unpaused) docker('unpause', id);
     });
-    const down = await nextEvent(fwd, mark, tunnel('echo-svc', 'reconnecting'), 15_000);
+    const down = await nextEvent(fwd, mark, inState('echo-svc', 'reconnecting'), 15_000);
     const detectedAfter = Date.now() - pausedAt;
     // keepalive 1 s × 3 missed: ssh2 gives up at the 4th tick (~4 s, measured 3.95-3.97 s); the
     // bound leaves room for a loaded CI machine, and is still far below the default 45 s.
@@ -114,7 +111,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     docker('unpause', id);
     unpaused = true;
     const unpausedAt = Date.now();
-    await nextEvent(fwd, mark2, tunnel('echo-svc', 'up'), 30_000);
+    await nextEvent(fwd, mark2, inState('echo-svc', 'up'), 30_000);
     const recoveredAfter = Date.now() - unpausedAt;
     const payload = randomBytes(64 * 1024);
     expect((await echo(listenAddress(up), payload)).equals(payload)).toBe(true);
@@ -128,7 +125,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     const { fwd, id } = await rig('  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n', {
       keepalive: '15s',
     });
-    await fwd.waitForEvent(tunnel('echo-svc', 'up'));
+    await fwd.waitForEvent(inState('echo-svc', 'up'));
     docker('pause', id);
     cleanups.push(async () => {
       docker('unpause', id);
@@ -140,7 +137,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     const mark = fwd.events.length;
     process.kill(pid, 'SIGCONT');
     const wokeAt = Date.now();
-    const down = await nextEvent(fwd, mark, tunnel('echo-svc', 'reconnecting'), 20_000);
+    const down = await nextEvent(fwd, mark, inState('echo-svc', 'reconnecting'), 20_000);
     const noticedAfter = Date.now() - wokeAt;
     expect(down.error).toMatchObject({ code: 'KEEPALIVE_TIMEOUT' });
     // Probe timeout 5 s + one 1 s tick of the gap detector.
@@ -150,12 +147,12 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
 
   it('refuses a changed host key after a restart: failed HOST_KEY_CHANGED, no retry loop, exit 1', async () => {
     const { fwd, id, port, home } = await rig('  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n');
-    await fwd.waitForEvent(tunnel('echo-svc', 'up'));
+    await fwd.waitForEvent(inState('echo-svc', 'up'));
     docker('rm', '-f', id);
     // Same address, new server identity: what a MITM (or a reinstalled login node) looks like.
     const impostor = await startSshd({ hostPort: port });
     cleanups.push(() => impostor[Symbol.asyncDispose]());
-    const failed = await fwd.waitForEvent(tunnel('echo-svc', 'failed'), 30_000);
+    const failed = await fwd.waitForEvent(inState('echo-svc', 'failed'), 30_000);
     expect(failed.error).toMatchObject({ code: 'HOST_KEY_CHANGED' });
     expect((failed.error as { message: string }).message).toContain(home.knownHostsFile);
     expect(await fwd.exited).toBe(1);
@@ -179,8 +176,8 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
       '  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n  resets: { host: login, local: "0:127.0.0.1:7004" }\n',
       { keepalive: '15s' },
     );
-    const echoUp = await fwd.waitForEvent(tunnel('echo-svc', 'up'));
-    const resetUp = await fwd.waitForEvent(tunnel('resets', 'up'));
+    const echoUp = await fwd.waitForEvent(inState('echo-svc', 'up'));
+    const resetUp = await fwd.waitForEvent(inState('resets', 'up'));
     const pid = fwd.child.pid ?? 0;
     const fdsBefore = openFds(pid);
 
@@ -261,10 +258,10 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
         await expectCleanInterrupt(again);
         return;
       }
-      await fwd.waitForEvent(tunnel('app', state === 'waiting' ? 'waiting' : 'up'));
+      await fwd.waitForEvent(inState('app', state === 'waiting' ? 'waiting' : 'up'));
       if (state === 'reconnecting') {
         docker('stop', '-t', '1', id);
-        await fwd.waitForEvent(tunnel('app', 'reconnecting'));
+        await fwd.waitForEvent(inState('app', 'reconnecting'));
       }
       await expectCleanInterrupt(fwd);
     },
