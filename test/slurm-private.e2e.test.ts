@@ -189,11 +189,14 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
   it('ends with the job, closing its node session, and exits 0', async () => {
     const file = await yaml('short.yaml', [
       'tunnels:',
-      '  short: { host: cluster, via: node, slurm: { submit: { wrap: "sleep 2", args: [-w, node1] } }, local: "0:127.0.0.1:22" }',
+      // The job runs until the test says so: a fixed `sleep` could end before a loaded machine's
+      // SSH login into the node (pam_slurm_adopt then rightly refuses it).
+      '  short: { host: cluster, via: node, slurm: { submit: { wrap: "while [ ! -e ~/short-done ]; do sleep 0.2; done", args: [-w, node1] } }, local: "0:127.0.0.1:22" }',
     ]);
     await using fwd = startFwd(['up', file, '--json'], { home });
     const up = await fwd.waitForEvent(inState('short', 'up'), 30_000);
     const id = jobIdOf(up);
+    await sh('touch ~/short-done');
     const ended = await fwd.waitForEvent(inState('short', 'ended'), 30_000);
     expect(ended.ended).toEqual({ ok: true, reason: `job ${id} COMPLETED` });
     expect(await fwd.exited).toBe(0);
