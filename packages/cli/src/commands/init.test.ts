@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { capture } from '../../../../test/support/capture.js';
 import { loadConfig } from '../config/load.js';
 import { sshHostAliases } from '../config/ssh-host-aliases.js';
 import type { CliIO } from '../io.js';
@@ -10,15 +11,6 @@ import { checkCommand } from './check.js';
 import { initCommand, parsePorts } from './init.js';
 
 let home: string;
-
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', (c: Buffer) => {
-    text += c.toString();
-  });
-  return { stream, text: () => text };
-}
 
 async function init(argv: string[], answers?: string[]) {
   const out = capture();

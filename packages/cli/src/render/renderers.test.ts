@@ -1,6 +1,6 @@
-import { PassThrough } from 'node:stream';
 import type { TunnelStatus } from '@fwd/core';
 import { describe, expect, it } from 'vitest';
+import { capture } from '../../../../test/support/capture.js';
 import { tunnelStatus } from '../../../../test/support/tunnel-status.js';
 import { ndjsonRenderer } from './ndjson.js';
 import { tableRenderer } from './table.js';
@@ -17,18 +17,9 @@ const status = (over: Partial<TunnelStatus> = {}): TunnelStatus =>
 const stripAnsi = (text: string): string =>
   text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]|\\r`, 'g'), '');
 
-function capture(): { out: PassThrough; text: () => string } {
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (c: Buffer) => {
-    text += c.toString();
-  });
-  return { out, text: () => text };
-}
-
 describe('ndjson renderer', () => {
   it('writes one parseable object per line with ts and event', () => {
-    const { out, text } = capture();
+    const { stream: out, text } = capture();
     const r = ndjsonRenderer(out, () => new Date('2026-11-23T12:00:00Z'));
     r.tunnel(status({ state: 'reconnecting', lastError: { code: 'KEEPALIVE_TIMEOUT', message: 'gone' } }));
     r.stats([status()]);
@@ -52,7 +43,7 @@ describe('ndjson renderer', () => {
   });
 
   it("puts a Slurm tunnel's facts (job, node, endsAt, timeLeft) on its events, time left on stats", () => {
-    const { out, text } = capture();
+    const { stream: out, text } = capture();
     const r = ndjsonRenderer(out, () => new Date('2026-11-23T12:00:00Z'));
     const facts = { job: '4242', node: 'node1', endsAt: '2026-11-23T16:00:00.000Z', timeLeft: 14_400 };
     r.tunnel(status({ detail: 'job 4242 on node1', facts }));
@@ -68,7 +59,7 @@ describe('ndjson renderer', () => {
 
 describe('table renderer', () => {
   it('draws aligned columns and redraws over the previous frame', async () => {
-    const { out, text } = capture();
+    const { stream: out, text } = capture();
     const r = tableRenderer(out, { color: false, columns: () => 120, now: () => 0 });
     r.tunnel(status());
     await new Promise((resolve) => setImmediate(resolve));
@@ -84,7 +75,7 @@ describe('table renderer', () => {
   });
 
   it('prints a new error once, in full, above the table', async () => {
-    const { out, text } = capture();
+    const { stream: out, text } = capture();
     const r = tableRenderer(out, { color: false, columns: () => 60 });
     const failing = status({
       state: 'failed',
@@ -105,7 +96,7 @@ describe('table renderer', () => {
   });
 
   it('shows the URL to open on a web forward once it is up', async () => {
-    const { out, text } = capture();
+    const { stream: out, text } = capture();
     const r = tableRenderer(out, { color: false, columns: () => 160, now: () => 0 });
     const forwards = [
       {
@@ -133,7 +124,7 @@ describe('table renderer', () => {
   });
 
   it("counts a job's time left down on every redraw, and rings the bell for a time-limit warning", async () => {
-    const { out, text } = capture();
+    const { stream: out, text } = capture();
     let now = Date.parse('2026-11-23T12:00:00Z');
     const r = tableRenderer(out, { color: false, columns: () => 160, now: () => now });
     const facts = { job: '4242', node: 'node1', endsAt: '2026-11-23T16:00:00.000Z', timeLeft: 14_400 };
@@ -154,7 +145,7 @@ describe('table renderer', () => {
     expect(stripAnsi(text())).toContain('! notebook: job 4242 reaches its time limit in 10:00');
     // Other warnings do not ring.
     const quiet = capture();
-    tableRenderer(quiet.out, { color: false, columns: () => 160 }).notice({
+    tableRenderer(quiet.stream, { color: false, columns: () => 160 }).notice({
       tunnel: 'notebook',
       level: 'warn',
       message: '3 connections closed',
