@@ -1,8 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cluster, ClusterExecResult } from './cluster.js';
 import type { FwdEvent } from './fwd-cli.js';
+import { tempHome } from './ssh-home.js';
+
+// fwd's NDJSON readers live in fwd-cli.ts; the Slurm tests import them from here too.
+export { inState, tunnelEvent } from './fwd-cli.js';
 
 /**
  * What the Slurm e2e tests share: a HOME on this machine that reaches the fake cluster as alice,
@@ -17,17 +20,13 @@ export interface ClusterHome extends AsyncDisposable {
  * /etc/ssh/ssh_known_hosts, read over SSH) and `Host cluster` in ~/.ssh/config. Removed on dispose.
  */
 export async function clusterHome(cluster: Cluster, prefix = 'fwd-slurm-home-'): Promise<ClusterHome> {
-  const path = await mkdtemp(join(tmpdir(), prefix));
-  const ssh = join(path, '.ssh');
-  await mkdir(ssh, { mode: 0o700 });
-  await writeFile(join(ssh, 'id_ed25519'), cluster.privateKey, { mode: 0o600 });
-  await writeFile(join(ssh, 'known_hosts'), `${cluster.knownHostsLine}\n`);
-  await writeFile(
-    join(ssh, 'config'),
-    `Host cluster\n  HostName 127.0.0.1\n  Port ${cluster.port}\n  User alice\n`,
-  );
-  const dispose = (): Promise<void> => rm(path, { recursive: true, force: true });
-  return { path, [Symbol.asyncDispose]: dispose };
+  const home = await tempHome({
+    prefix,
+    privateKey: cluster.privateKey,
+    knownHosts: [cluster.knownHostsLine],
+    sshConfig: `Host cluster\n  HostName 127.0.0.1\n  Port ${cluster.port}\n  User alice\n`,
+  });
+  return { path: home.dir, [Symbol.asyncDispose]: () => home[Symbol.asyncDispose]() };
 }
 
 /** A shell on login as alice, with the Slurm commands the tests run there themselves. */
@@ -61,14 +60,6 @@ export async function writeYaml(home: string, name: string, lines: readonly stri
   await writeFile(file, ['version: 1', ...lines, ''].join('\n'));
   return file;
 }
-
-/** A predicate on the tunnel events of tunnel `name`. */
-export const tunnelEvent =
-  (name: string, test: (e: FwdEvent) => boolean) =>
-  (e: FwdEvent): boolean =>
-    e.event === 'tunnel' && e.tunnel === name && test(e);
-
-export const inState = (name: string, state: string) => tunnelEvent(name, (e) => e.state === state);
 
 export const detailOf = (e: FwdEvent): string => (typeof e.detail === 'string' ? e.detail : '');
 
