@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,55 +153,47 @@ describe.skipIf(skipWithoutDocker)('authentication and host keys against OpenSSH
   });
 
   it('with IdentitiesOnly offers only the configured key of a crowded agent, as ssh does (MaxAuthTries)', async () => {
-    const socketPath = join(dir, 'crowded.sock');
-    const agentEnv = { ...process.env, SSH_AUTH_SOCK: socketPath };
-    const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socketPath], { stdio: 'ignore' });
-    try {
-      const keyFile = join(dir, 'right_key');
-      await writeFile(keyFile, sshd.clientKey.privateKey, { mode: 0o600 });
-      // More wrong keys than the server's MaxAuthTries (10): offered first, they use up the tries.
-      for (let i = 0; i < 11; i++) {
-        const wrong = join(dir, `wrong_${i}`);
-        execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong]);
-        await waitFor(() => {
-          execFileSync('ssh-add', ['-q', wrong], { env: agentEnv, stdio: 'ignore' });
-          return true;
-        });
-      }
-      const ssh = (only: 'yes' | 'no') =>
-        spawnSync(
-          'ssh',
-          [
-            '-F',
-            '/dev/null',
-            '-o',
-            `IdentitiesOnly=${only}`,
-            '-o',
-            'BatchMode=yes',
-            '-i',
-            keyFile,
-            '-o',
-            `UserKnownHostsFile=${sshd.knownHostsFile}`,
-            '-p',
-            String(sshd.port),
-            'alice@127.0.0.1',
-            'true',
-          ],
-          { env: agentEnv, encoding: 'utf8' },
-        );
-      // The oracle: OpenSSH itself, with the same agent and key.
-      expect(ssh('no').stderr).toContain('Too many authentication failures');
-      expect(ssh('yes').status).toBe(0);
-      const options = base({
-        privateKey: [{ key: sshd.clientKey.privateKey, label: keyFile }],
-        agent: socketPath,
-      });
-      await expect(connect(options)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
-      await using only = await connect({ ...options, identitiesOnly: true });
-      expect(only.alive).toBe(true);
-    } finally {
-      agent.kill();
+    await using agent = await sshAgent(dir);
+    const agentEnv = { ...process.env, SSH_AUTH_SOCK: agent.socket };
+    const keyFile = join(dir, 'right_key');
+    await writeFile(keyFile, sshd.clientKey.privateKey, { mode: 0o600 });
+    // More wrong keys than the server's MaxAuthTries (10): offered first, they use up the tries.
+    for (let i = 0; i < 11; i++) {
+      const wrong = join(dir, `wrong_${i}`);
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong]);
+      agent.add(wrong);
     }
+    const ssh = (only: 'yes' | 'no') =>
+      spawnSync(
+        'ssh',
+        [
+          '-F',
+          '/dev/null',
+          '-o',
+          `IdentitiesOnly=${only}`,
+          '-o',
+          'BatchMode=yes',
+          '-i',
+          keyFile,
+          '-o',
+          `UserKnownHostsFile=${sshd.knownHostsFile}`,
+          '-p',
+          String(sshd.port),
+          'alice@127.0.0.1',
+          'true',
+        ],
+        { env: agentEnv, encoding: 'utf8' },
+      );
+    // The oracle: OpenSSH itself, with the same agent and key.
+    expect(ssh('no').stderr).toContain('Too many authentication failures');
+    expect(ssh('yes').status).toBe(0);
+    const options = base({
+      privateKey: [{ key: sshd.clientKey.privateKey, label: keyFile }],
+      agent: agent.socket,
+    });
+    await expect(connect(options)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    await using only = await connect({ ...options, identitiesOnly: true });
+    expect(only.alive).toBe(true);
   });
 
   it('honours an aborted signal with ABORTED', async () => {
