@@ -2,7 +2,7 @@ import { DEFAULTS, type ReadyCheck } from '@fwd/core';
 import { UsageError } from '../usage-error.js';
 import { isDestination } from './cross-checks.js';
 import { type ForwardFlag, type ParsedForward, parseForward } from './forward-spec.js';
-import type { HostConfig, SlurmConfig, TunnelsConfig } from './normalize.js';
+import type { HostConfig, TunnelConfig, TunnelsConfig } from './normalize.js';
 import { type PlanHop, planHop } from './plan-hop.js';
 import type { ConfigProblem } from './problems.js';
 import {
@@ -25,24 +25,12 @@ export interface PlanHost extends PlanHop {
   windowBytes?: number;
 }
 
-/** A tunnel ready to open. */
-export interface PlanTunnel {
-  name: string;
-  /** The `name` of the PlanHost it runs over. */
-  host: string;
-  forwards: ParsedForward[];
-  slurm?: SlurmConfig;
-  ready?: ReadyCheck;
-  /**
-   * Where forwards start, for a Slurm tunnel: as written, else `node` on a local host or with a
-   * unix-socket target (it exists only on the job's node), else `login`.
-   */
-  via?: 'login' | 'node';
-  /** Open the app's URL in a browser once up (`open: true`; `--open` sets it for every tunnel). */
-  open?: boolean;
-  /** How long connections made before it is ready wait (`hold:`); unset = its own timeout or core's default. */
-  holdMs?: number;
-}
+/**
+ * A tunnel ready to open: as validated, less its position in the file. `host` is the `name` of the
+ * PlanHost it runs over; `via` is settled for a Slurm tunnel: as written, else `node` on a local
+ * host or with a unix-socket target (it exists only on the job's node), else `login`.
+ */
+export type PlanTunnel = Omit<TunnelConfig, 'position'>;
 
 /** Everything `fwd up` needs, resolved; no further lookups. */
 export interface Plan {
@@ -156,18 +144,10 @@ export function buildPlan(config: TunnelsConfig, ssh: SshConfigOptions): PlanRes
     }
   }
   if (problems.length > 0) return { problems };
-  const tunnels = config.tunnels.map((t): PlanTunnel => {
-    const out: PlanTunnel = { name: t.name, host: t.host, forwards: t.forwards };
-    if (t.slurm !== undefined) out.slurm = t.slurm;
-    if (t.ready !== undefined) out.ready = t.ready;
-    if (t.open !== undefined) out.open = t.open;
-    if (t.holdMs !== undefined) out.holdMs = t.holdMs;
-    if (t.via !== undefined) out.via = t.via;
-    else if (t.slurm !== undefined) {
-      const socketTarget = t.forwards.some((f) => f.kind === 'local' && 'path' in f.target);
-      out.via = hosts.get(t.host)?.local || socketTarget ? 'node' : 'login';
-    }
-    return out;
+  const tunnels = config.tunnels.map(({ position: _, ...t }): PlanTunnel => {
+    if (t.via !== undefined || t.slurm === undefined) return t;
+    const socketTarget = t.forwards.some((f) => f.kind === 'local' && 'path' in f.target);
+    return { ...t, via: hosts.get(t.host)?.local || socketTarget ? 'node' : 'login' };
   });
   return { plan: { hosts: [...hosts.values()], tunnels }, problems };
 }
