@@ -1,4 +1,4 @@
-import { DEFAULTS, type ReadyCheck } from '@fwd/core';
+import { DEFAULTS } from '@fwd/core';
 import { UsageError } from '../usage-error.js';
 import { isDestination } from './cross-checks.js';
 import { type ForwardFlag, type ParsedForward, parseForward } from './forward-spec.js';
