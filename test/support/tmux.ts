@@ -16,6 +16,16 @@ export interface Tmux {
   kill(): void;
 }
 
+/** Whether tmux is installed (docker/setup.sh installs it; a bare machine may lack it). */
+export const hasTmux: boolean = (() => {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 export function tmuxServer(name: string): Tmux {
   const tmux = (...args: string[]): string =>
     execFileSync('tmux', ['-L', name, ...args], { encoding: 'utf8' });
