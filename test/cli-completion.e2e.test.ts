@@ -4,8 +4,8 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FWD_MAIN } from './support/fwd-cli.js';
 
-const MAIN = new URL('../packages/cli/dist/main.js', import.meta.url).pathname;
 const has = (shell: string): boolean => spawnSync(shell, ['-c', 'true']).status === 0;
 
 /**
@@ -28,7 +28,7 @@ describe('fwd completion', () => {
     await mkdir(join(home, '.ssh'), { recursive: true });
     await mkdir(join(runtime, 'fwd'), { recursive: true, mode: 0o700 });
     await chmod(runtime, 0o700);
-    await symlink(MAIN, join(bin, 'fwd'));
+    await symlink(FWD_MAIN, join(bin, 'fwd'));
     await writeFile(join(home, '.ssh/config'), 'Host cluster login2\n  User alice\nHost gpu*\n  User bob\n');
     await writeFile(
       join(home, 'tunnels.yaml'),
@@ -47,9 +47,9 @@ describe('fwd completion', () => {
       XDG_STATE_HOME: join(root, 'state'),
     };
     script = join(root, 'fwd.bash');
-    await writeFile(script, execFileSync(MAIN, ['completion', 'bash'], { env, encoding: 'utf8' }));
+    await writeFile(script, execFileSync(FWD_MAIN, ['completion', 'bash'], { env, encoding: 'utf8' }));
     fishScript = join(root, 'fwd.fish');
-    await writeFile(fishScript, execFileSync(MAIN, ['completion', 'fish'], { env, encoding: 'utf8' }));
+    await writeFile(fishScript, execFileSync(FWD_MAIN, ['completion', 'fish'], { env, encoding: 'utf8' }));
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
@@ -83,7 +83,22 @@ describe('fwd completion', () => {
 
   it("bash: commands, then each command's flags", () => {
     expect(bash('fwd ')).toEqual(
-      ['check', 'completion', 'down', 'help', 'init', 'logs', 'ps', 'relay', 'schema', 'up'].sort(),
+      [
+        'check',
+        'completion',
+        'down',
+        'help',
+        'init',
+        'logs',
+        'ps',
+        'relay',
+        'reload',
+        'schema',
+        'service',
+        'start',
+        'stop',
+        'up',
+      ].sort(),
     );
     expect(bash('fwd c')).toEqual(['check', 'completion']);
     expect(bash('fwd up --')).toEqual(
@@ -93,6 +108,7 @@ describe('fwd completion', () => {
         '--json',
         '--metrics',
         '--only',
+        '--open',
         '--replace',
         '--ssh-config',
         '--stats-interval',

@@ -52,6 +52,11 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/relay.js')).relayCommand(rest, io);
     case 'init':
       return (await import('./commands/init.js')).initCommand(rest, io);
+    case 'reload':
+      return (await import('./commands/reload.js')).reloadCommand(rest, io);
+    case 'stop':
+    case 'start':
+      return (await import('./commands/reload.js')).tunnelCommand(first, rest, io);
     case 'service':
       return (await import('./commands/service.js')).serviceCommand(rest, io);
     case 'completion':

@@ -16,10 +16,13 @@ export function interruptSignal(
   onSecond: () => void = () => process.exit(EXIT.interrupted),
   // `fwd relay` leaves SIGHUP out: for a daemon it means "reload".
   signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'],
+  /** Asked first on SIGHUP: true when it handled it (`fwd up` reloads its file), false to stop. */
+  onHangup?: () => boolean,
 ): Interrupt {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   const handler = (name: NodeJS.Signals): void => {
+    if (name === 'SIGHUP' && onHangup?.()) return;
     if (received !== undefined) {
       if (name === 'SIGINT') onSecond();
       return;

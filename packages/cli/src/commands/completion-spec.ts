@@ -6,6 +6,7 @@ import { LOGS_FLAGS } from './logs.js';
 import { ONEOFF_FLAGS } from './oneoff.js';
 import { PS_FLAGS } from './ps.js';
 import { RELAY_FLAGS } from './relay.js';
+import { RELOAD_FLAGS } from './reload.js';
 import { SERVICE_FLAGS } from './service.js';
 import { UP_FLAGS } from './up.js';
 
@@ -41,6 +42,7 @@ const TEXT: ValueKind = { text: true };
 const TUNNELS: ValueKind = { dynamic: 'tunnels' };
 const DAEMONS: ValueKind = { dynamic: 'daemons' };
 const HOSTS: ValueKind = { dynamic: 'hosts' };
+const DAEMON_TUNNELS: ValueKind = { dynamic: 'daemon-tunnels' };
 export const SHELLS: readonly string[] = ['bash', 'zsh', 'fish'];
 
 /** A command's flags from its parseArgs options (one truth), with what to offer after each. */
@@ -79,6 +81,24 @@ export function commandSpecs(): CommandSpec[] {
     { name: 'ps', summary: 'background fwds and their tunnels', flags: flagsOf(PS_FLAGS), args: [] },
     { name: 'logs', summary: "a background fwd's log", flags: flagsOf(LOGS_FLAGS), args: [DAEMONS, YAML] },
     { name: 'down', summary: 'stop background fwds', flags: flagsOf(DOWN_FLAGS), args: [DAEMONS, YAML] },
+    {
+      name: 'reload',
+      summary: 'a background fwd reads its file again',
+      flags: flagsOf(RELOAD_FLAGS),
+      args: [DAEMONS, YAML],
+    },
+    {
+      name: 'stop',
+      summary: 'stop one tunnel of a background fwd',
+      flags: flagsOf(RELOAD_FLAGS),
+      args: [DAEMON_TUNNELS],
+    },
+    {
+      name: 'start',
+      summary: 'start one tunnel of a background fwd',
+      flags: flagsOf(RELOAD_FLAGS),
+      args: [DAEMON_TUNNELS],
+    },
     {
       name: 'relay',
       summary: 'websocket relay to SSH servers',

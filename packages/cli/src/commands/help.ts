@@ -1,4 +1,5 @@
 import { type CliIO, complain, EXIT } from '../io.js';
+import { SETUP_TEXTS } from './help-setup.js';
 
 const MAIN = `fwd — SSH port forwarding from a YAML file, kept alive
 
@@ -8,6 +9,8 @@ Usage:
   fwd ps [--json]                                 background fwds: tunnels, state, errors
   fwd logs [-f] [name|file]                       a background fwd's log
   fwd down [name|file ...] [--all]                stop background fwds cleanly
+  fwd reload [name|file]                          a background fwd reads its file again
+  fwd stop|start NAME/TUNNEL                      stop or start one tunnel of a background fwd
   fwd check [tunnels.yaml] [--json]               validate and show the plan; no network
   fwd init [HOST] [--port 8888,6006] [--slurm JOB] [--socket PATH]   write a commented tunnels.yaml
   fwd -L [bind:]port:host:hostport [-R ..] [-D ..] [-J jump] [-p port] [-i key] [-d] [user@]host
@@ -28,6 +31,7 @@ Exit codes: 0 clean stop, 1 runtime failure (every tunnel failed), 2 usage or co
 `;
 
 const TEXTS: Record<string, string> = {
+  ...SETUP_TEXTS,
   up: `Usage: fwd up [tunnels.yaml] [--only name,...] [--open] [--json] [-F ssh_config] [-d [--replace]]
 
 Reads tunnels.yaml (default ./tunnels.yaml), resolves hosts through ~/.ssh/config, opens one
@@ -55,6 +59,12 @@ $XDG_STATE_HOME/fwd/NAME.log (~/.local/state/fwd; the previous run's is NAME.log
 $XDG_RUNTIME_DIR/fwd/NAME.sock (else ~/.local/state/fwd/run-HOST/): NAME is the file's base name
 and a hash of its path, so a second fwd up -d of the same file says it is already running.
 Manage it with fwd ps, fwd logs, fwd down.
+
+SIGHUP reads the file again and applies the difference (as fwd reload does for a background
+fwd): added tunnels start, removed ones stop, changed ones restart, the others and their open
+connections go on; a file with problems is reported (file:line:col) and the running set kept.
+One exception, SIGHUP's old meaning: a fwd started on a terminal stops when that terminal is gone
+(none of stdin, stdout, stderr is a terminal any more), as when its window is closed.
 
 Options:
   -d, --detach   run in the background (see above)
@@ -156,54 +166,21 @@ Logs one JSON object per line on stdout; tokens are never logged. GET /healthz a
 SIGHUP reads --token-file again (open tunnels go on; a broken file keeps the old tokens).
 Exit 0 after SIGINT/SIGTERM and the drain, 1 when it cannot listen, 2 for usage or config errors.
 `,
-  init: `Usage: fwd init [HOST] [-p|--port PORT[:REMOTE],...] [--slurm JOB_ID|JOB_NAME]
-                [--socket /path/on/host.sock] [-o FILE] [--force] [-F ssh_config]
+  reload: `Usage: fwd reload [name|file]
 
-Writes a commented tunnels.yaml (or FILE) for HOST, a Host of ~/.ssh/config (or
-[user@]host[:port]): one tunnel per port (default 8888) from 127.0.0.1:PORT here to that port on
-HOST, or on the node of a Slurm job (--slurm: its id, or the name of your newest running job),
-or to a unix socket the app listens on (--socket, e.g. jupyter lab --sock PATH: private to you,
-where a TCP port on a shared machine is open to every user). The optional settings are in the
-file, commented out. On a terminal, fwd init asks for what the flags do not say.
-
-The file is checked as fwd check would before it is written (exit 2 when it would be invalid,
-e.g. an unknown host). An existing file is never replaced without --force (exit 1).
-
-Examples:
-  fwd init                                     (asks)
-  fwd init cluster --port 8888,6006
-  fwd init cluster --slurm jupyter --socket /home/alice/.jupyter/nb.sock
-  fwd init alice@login.hpc.example.edu -o ~/cluster.yaml
+A background fwd reads its file again and applies the difference: tunnels added to the file
+start, removed ones stop, changed ones restart (a host whose settings changed, in the file or in
+~/.ssh/config, restarts its tunnels). The other tunnels and their open connections are not
+touched. A file with problems is refused with them, file:line:col (exit 2), and the running
+tunnels go on. Names as for fwd down. SIGHUP does the same (kill -HUP PID, systemctl --user
+reload): see fwd help up.
 `,
-  completion: `Usage: fwd completion bash|zsh|fish
+  stop: `Usage: fwd stop NAME/TUNNEL      fwd start NAME/TUNNEL
 
-Prints a completion script: commands, flags, tunnels files, the tunnels of the file on the line
-(fwd up FILE --only a,<TAB>), background fwds (fwd down, fwd logs) and the Hosts of
-~/.ssh/config (fwd init, one-offs). Names are looked up when TAB is pressed (fwd __complete).
-
-Enable it:
-  bash   eval "$(fwd completion bash)"      in ~/.bashrc
-  zsh    eval "$(fwd completion zsh)"       in ~/.zshrc
-  fish   fwd completion fish > ~/.config/fish/completions/fwd.fish
-`,
-  service: `Usage: fwd service install [tunnels.yaml] [--print] [--no-start] [--force]
-       fwd service remove [tunnels.yaml] [--no-start]
-
-install runs fwd up FILE at each login and restarts it when it fails: a systemd user unit
-(~/.config/systemd/user/fwd-NAME.service; its log: journalctl --user -u fwd-NAME) on Linux, a
-launchd agent (~/Library/LaunchAgents/fwd.NAME.plist; log in ~/Library/Logs/fwd/) on macOS.
-NAME is the file's, as fwd ps shows background fwds. The file is checked first (exit 2 when
-fwd check would refuse it). Exit 1 from fwd (every tunnel failed) is retried every 10 s; exit 2
-(the file became invalid) is not: fix it, then install again. It runs this node and this fwd by
-their paths: install again after moving or upgrading either. Keys must not need a passphrase
-prompt: use an agent (a socket under $XDG_RUNTIME_DIR is passed on) or a key without one.
-On Linux, loginctl enable-linger keeps it running while you are logged out.
-
-  --print      print the unit or agent, write nothing
-  --no-start   write (or delete) the file only; print the commands that start it
-  --force      replace a file of that name that fwd did not write
-
-remove stops it and deletes the file (only one fwd wrote).
+Stops one tunnel of a background fwd (its listeners close, its connections end) and starts it
+again; the others go on. NAME as for fwd down (its first part will do); TUNNEL alone when one
+fwd runs. A stopped tunnel stays stopped across fwd reload while the file has it; fwd ps shows
+it as stopped.
 `,
   schema: `Usage: fwd schema
 
@@ -212,13 +189,16 @@ of the file:   # yaml-language-server: $schema=<path to the printed schema>
 `,
 };
 
+// fwd start is fwd stop's other half.
+TEXTS.start = TEXTS.stop as string;
+
 /** The help text of a command (`up`, `check`, `oneoff`, ...), or of fwd itself. */
 export function helpFor(command?: string): string {
-  return (command && TEXTS[command]) || MAIN;
+  return (command !== undefined && Object.hasOwn(TEXTS, command) && TEXTS[command]) || MAIN;
 }
 
 export function printHelp(io: CliIO, command: string | undefined): number {
-  if (command !== undefined && !(command in TEXTS)) {
+  if (command !== undefined && !Object.hasOwn(TEXTS, command)) {
     complain(io, `no help for "${command}"`);
     return EXIT.usage;
   }

@@ -3,6 +3,7 @@ import { type CliIO, complain, EXIT } from '../io.js';
 import { openRequests } from '../open/open-when-ready.js';
 import { httpUrls } from '../render/http-urls.js';
 import { withJobFacts } from '../render/job-facts.js';
+import type { PlanOutcome } from '../runtime/load-plan.js';
 import { type BackgroundHooks, type RunOptions, runTunnels } from '../runtime/run-tunnels.js';
 import { UsageError } from '../usage-error.js';
 import { adviseOnExposure, metricsExposure } from './exposure-advice.js';
@@ -17,6 +18,8 @@ export interface LaunchOptions {
   /** -d: hand the plan to a background fwd instead; how to name and start it. */
   detach: { name: string; source: string; args: string[]; replace: boolean } | undefined;
   baseDir?: string;
+  /** How to read the file again (SIGHUP, `fwd reload`); one-offs have none. */
+  reread?: () => Promise<PlanOutcome>;
 }
 
 /**
@@ -51,6 +54,9 @@ export async function launchPlan(plan: Plan, io: CliIO, options: LaunchOptions):
     ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
     warnings,
     urls: withJobFacts(httpUrls(plan)),
+    ...(options.reread
+      ? { reread: { plan: options.reread, decorate: (p) => withJobFacts(httpUrls(p)) } }
+      : {}),
     ...(background ? { background } : {}),
     ...(open.size > 0 ? { open } : {}),
   });

@@ -28,10 +28,13 @@ export async function upCommand(argv: string[], io: CliIO, background?: Backgrou
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const outcome = await loadPlanFromFile(file, io, {
-    ...(only ? { only } : {}),
-    ...(values['ssh-config'] ? { sshConfig: values['ssh-config'] } : {}),
-  });
+  // The same reading on SIGHUP and `fwd reload`: same file, --only and -F.
+  const read = () =>
+    loadPlanFromFile(file, io, {
+      ...(only ? { only } : {}),
+      ...(values['ssh-config'] ? { sshConfig: values['ssh-config'] } : {}),
+    });
+  const outcome = await read();
   if ('problems' in outcome) {
     for (const p of outcome.problems) io.stderr.write(`${p}\n`);
     return EXIT.usage;
@@ -45,7 +48,13 @@ export async function upCommand(argv: string[], io: CliIO, background?: Backgrou
         replace: values.replace === true,
       }
     : undefined;
-  return launchPlan(outcome.plan, io, { flags: values, background, detach, baseDir: dirname(path) });
+  return launchPlan(outcome.plan, io, {
+    flags: values,
+    background,
+    detach,
+    baseDir: dirname(path),
+    reread: read,
+  });
 }
 
 /** The flags the background fwd runs with: those that shape the run, with paths made absolute. */

@@ -1,17 +1,27 @@
 import type { HostStatus, TunnelStatus } from '@fwd/core';
+import type { ReloadReport } from '../runtime/live-tunnels.js';
 
 /**
  * The control protocol of a background fwd: one JSON object per line each way over its unix
- * socket. Requests: `{"cmd":"status"}`, `{"cmd":"stop"}`. Every request gets one reply line;
- * after a stop the daemon closes its listeners and sessions and exits, which closes the
- * connection: the client's sign that the process is gone.
+ * socket. Requests: `{"cmd":"status"}`, `{"cmd":"stop"}`, `{"cmd":"reload"}` (read the file
+ * again), `{"cmd":"stop-tunnel","tunnel":"web"}`, `{"cmd":"start-tunnel","tunnel":"web"}`. Every
+ * request gets one reply line; after a stop the daemon closes its listeners and sessions and
+ * exits, which closes the connection: the client's sign that the process is gone.
  */
-export type ControlRequest = { cmd: 'status' } | { cmd: 'stop' };
+export type ControlRequest =
+  | { cmd: 'status' }
+  | { cmd: 'stop' }
+  | { cmd: 'reload' }
+  | { cmd: 'stop-tunnel'; tunnel: string }
+  | { cmd: 'start-tunnel'; tunnel: string };
 
 export type ControlReply =
   | { ok: true; status: DaemonStatus }
   | { ok: true; stopping: true; pid: number }
-  | { ok: false; error: string };
+  | { ok: true; reloaded: ReloadReport }
+  | { ok: true; tunnel: string; done: 'stopped' | 'started' }
+  /** `problems`: what is wrong with the file, as `file:line:col  path: message` (a refused reload). */
+  | { ok: false; error: string; problems?: readonly string[] };
 
 /** A host's connection as the control socket reports it (errors reduced to code and message). */
 export interface HostView {
@@ -83,10 +93,19 @@ export function readLines(
 
 /** Parses a request line; undefined when it is not one. */
 export function parseRequest(line: string): ControlRequest | undefined {
+  let value: { cmd?: unknown; tunnel?: unknown };
   try {
-    const value = JSON.parse(line) as { cmd?: unknown };
-    return value?.cmd === 'status' || value?.cmd === 'stop' ? { cmd: value.cmd } : undefined;
+    value = JSON.parse(line) as { cmd?: unknown; tunnel?: unknown };
   } catch {
     return undefined;
   }
+  const cmd = value?.cmd;
+  if (cmd === 'status' || cmd === 'stop' || cmd === 'reload') return { cmd };
+  if (
+    (cmd === 'stop-tunnel' || cmd === 'start-tunnel') &&
+    typeof value.tunnel === 'string' &&
+    value.tunnel !== ''
+  )
+    return { cmd, tunnel: value.tunnel };
+  return undefined;
 }

@@ -1,12 +1,24 @@
 import { chmod, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { ReloadRefused, type ReloadReport } from '../runtime/live-tunnels.js';
 import { probeSocket, requestStatus } from './control-client.js';
-import { type ControlReply, type DaemonStatus, parseRequest, readLines } from './control-protocol.js';
+import {
+  type ControlReply,
+  type ControlRequest,
+  type DaemonStatus,
+  parseRequest,
+  readLines,
+} from './control-protocol.js';
 
 export interface ControlHandlers {
   status(): DaemonStatus;
   /** Begin a clean stop; the process exits when done, which closes every control connection. */
   stop(): void;
+  /** Read the file again and run what it says now (rejects with why not: ReloadRefused). */
+  reload(): Promise<ReloadReport>;
+  /** Stop or start one tunnel of the running set. */
+  stopTunnel(name: string): Promise<void>;
+  startTunnel(name: string): Promise<void>;
 }
 
 export interface ControlServer {
@@ -68,11 +80,34 @@ function serve(connection: Socket, handlers: ControlHandlers): void {
     (line) => {
       const req = parseRequest(line);
       if (!req)
-        return reply({ ok: false, error: 'unknown request; expected {"cmd":"status"} or {"cmd":"stop"}' });
+        return reply({
+          ok: false,
+          error:
+            'unknown request; expected {"cmd":"status|stop|reload"} or {"cmd":"stop-tunnel|start-tunnel","tunnel":NAME}',
+        });
       if (req.cmd === 'status') return reply({ ok: true, status: handlers.status() });
-      reply({ ok: true, stopping: true, pid: process.pid });
-      handlers.stop();
+      if (req.cmd === 'stop') {
+        reply({ ok: true, stopping: true, pid: process.pid });
+        return handlers.stop();
+      }
+      void answer(req, handlers).then(reply);
     },
     () => connection.destroy(),
   );
+}
+
+/** The reply to a request that changes the running set: what it did, or why it did not. */
+async function answer(
+  req: Exclude<ControlRequest, { cmd: 'status' } | { cmd: 'stop' }>,
+  handlers: ControlHandlers,
+): Promise<ControlReply> {
+  try {
+    if (req.cmd === 'reload') return { ok: true, reloaded: await handlers.reload() };
+    if (req.cmd === 'stop-tunnel') await handlers.stopTunnel(req.tunnel);
+    else await handlers.startTunnel(req.tunnel);
+    return { ok: true, tunnel: req.tunnel, done: req.cmd === 'stop-tunnel' ? 'stopped' : 'started' };
+  } catch (err) {
+    const problems = err instanceof ReloadRefused ? err.problems : [];
+    return { ok: false, error: (err as Error).message, ...(problems.length > 0 ? { problems } : {}) };
+  }
 }

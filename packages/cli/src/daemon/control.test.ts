@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReloadRefused } from '../runtime/live-tunnels.js';
 import { probeSocket, processGone, request, requestStatus } from './control-client.js';
 import type { DaemonStatus } from './control-protocol.js';
 import { type ControlServer, listenControl } from './control-server.js';
@@ -52,10 +53,26 @@ describe('control sockets', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function serve(name: string, onStop: () => void = () => undefined): Promise<ControlServer> {
-    const server = await listenControl(join(dirs.run, `${name}.sock`), {
-      status: () => status(name),
+  /** What a daemon does on reload and stop/start: here, a fake that refuses "bad" names and files. */
+  const changes = {
+    reload: async () => {
+      if (name === 'broken')
+        throw new ReloadRefused('the file has problems', ['t.yaml:3:9  tunnels.web.local: bad']);
+      return { started: ['api'], stopped: [], restarted: [], unchanged: 1 };
+    },
+    stopTunnel: async (tunnel: string) => {
+      if (tunnel === 'nope') throw new ReloadRefused('no tunnel named "nope"');
+    },
+    startTunnel: async () => undefined,
+  };
+  let name = '';
+
+  async function serve(named: string, onStop: () => void = () => undefined): Promise<ControlServer> {
+    name = named;
+    const server = await listenControl(join(dirs.run, `${named}.sock`), {
+      status: () => status(named),
       stop: onStop,
+      ...changes,
     });
     if ('running' in server) throw new Error('already running');
     servers.push(server);
@@ -89,9 +106,49 @@ describe('control sockets', () => {
     const [line] = (await once(socket, 'data')) as [Buffer];
     expect(JSON.parse(line.toString())).toEqual({
       ok: false,
-      error: 'unknown request; expected {"cmd":"status"} or {"cmd":"stop"}',
+      error:
+        'unknown request; expected {"cmd":"status|stop|reload"} or {"cmd":"stop-tunnel|start-tunnel","tunnel":NAME}',
     });
     socket.destroy();
+  });
+
+  it('answers reload and stop/start of a tunnel with what was done, or why not and the problems', async () => {
+    const ask = async (daemon: string, req: Parameters<typeof request>[1]) => {
+      const server = await serve(daemon);
+      const probe = await probeSocket(server.path);
+      if (probe.kind !== 'alive') throw new Error(probe.kind);
+      try {
+        return await request(probe.socket, req);
+      } finally {
+        probe.socket.destroy();
+        // Gone again: the listing tests below count the daemons.
+        server.close();
+        servers.splice(servers.indexOf(server), 1);
+      }
+    };
+    expect(await ask('r1', { cmd: 'reload' })).toEqual({
+      ok: true,
+      reloaded: { started: ['api'], stopped: [], restarted: [], unchanged: 1 },
+    });
+    expect(await ask('broken', { cmd: 'reload' })).toEqual({
+      ok: false,
+      error: 'the file has problems',
+      problems: ['t.yaml:3:9  tunnels.web.local: bad'],
+    });
+    expect(await ask('r2', { cmd: 'stop-tunnel', tunnel: 'web' })).toEqual({
+      ok: true,
+      tunnel: 'web',
+      done: 'stopped',
+    });
+    expect(await ask('r3', { cmd: 'start-tunnel', tunnel: 'web' })).toEqual({
+      ok: true,
+      tunnel: 'web',
+      done: 'started',
+    });
+    expect(await ask('r4', { cmd: 'stop-tunnel', tunnel: 'nope' })).toEqual({
+      ok: false,
+      error: 'no tunnel named "nope"',
+    });
   });
 
   it('lets the first daemon of a name win: a second one learns it is already running', async () => {
@@ -99,6 +156,7 @@ describe('control sockets', () => {
     const second = await listenControl(join(dirs.run, 'gamma.sock'), {
       status: () => status('gamma-2'),
       stop: () => undefined,
+      ...changes,
     });
     expect(second).toEqual({ running: status('gamma') });
   });

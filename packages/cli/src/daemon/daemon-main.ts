@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Supervisor } from '@fwd/core';
 import { type CliIO, EXIT } from '../io.js';
-import type { UrlDecorator } from '../render/http-urls.js';
+import { type LiveTunnels, ReloadRefused } from '../runtime/live-tunnels.js';
 import type { BackgroundHooks } from '../runtime/run-tunnels.js';
 import { version } from '../version.js';
 import { type DaemonStatus, hostView } from './control-protocol.js';
@@ -40,7 +40,7 @@ export async function daemonMain(argv: string[], io: CliIO): Promise<number> {
   }
   const stop = new AbortController();
   let supervisor: Supervisor | undefined;
-  let decorate: UrlDecorator = (s) => s;
+  let live: LiveTunnels | undefined;
   let phase: DaemonStatus['phase'] = 'starting';
   const status = (): DaemonStatus => ({
     name,
@@ -50,15 +50,23 @@ export async function daemonMain(argv: string[], io: CliIO): Promise<number> {
     version: version(),
     log: logPath(dirs, name),
     phase,
-    tunnels: supervisor?.snapshot().map(decorate) ?? [],
+    tunnels: live?.statuses() ?? [],
     hosts: supervisor?.hosts().map(hostView) ?? [],
   });
+  // What `fwd reload` and `fwd stop/start NAME/TUNNEL` do, once the tunnels run.
+  const running = (): LiveTunnels => {
+    if (!live) throw new ReloadRefused('it is still starting; try again in a moment');
+    return live;
+  };
   const control = await listenControl(socketPath(dirs, name), {
     status,
     stop: () => {
       phase = 'stopping';
       stop.abort(new Error('stop requested over the control socket'));
     },
+    reload: () => running().reload('fwd reload'),
+    stopTunnel: (tunnel) => running().stop(tunnel, 'fwd stop'),
+    startTunnel: (tunnel) => running().start(tunnel, 'fwd start'),
   });
   if ('running' in control) {
     report({
@@ -75,9 +83,9 @@ export async function daemonMain(argv: string[], io: CliIO): Promise<number> {
   if (starting !== undefined) await adoptLog(starting, logPath(dirs, name)).catch(() => undefined);
   const hooks: BackgroundHooks = {
     stop: stop.signal,
-    started(s, d) {
+    started(l, s) {
+      live = l;
       supervisor = s;
-      decorate = d;
       phase = 'running';
     },
     settled: () => report({ kind: 'settled', status: status() }),

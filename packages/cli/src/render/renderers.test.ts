@@ -74,6 +74,21 @@ describe('table renderer', () => {
     expect(text().slice(first.length).startsWith('\x1b[2A\r\x1b[J')).toBe(true);
   });
 
+  it('takes the stats as the whole set: a tunnel a reload removed leaves the table', async () => {
+    const { stream: out, text } = capture();
+    const r = tableRenderer(out, { color: false, columns: () => 120, now: () => 0 });
+    r.tunnel(status());
+    r.tunnel(status({ name: 'gone' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(text()).toMatch(/^gone +up /m);
+    const before = text().length;
+    r.stats([status()]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const frame = stripAnsi(text().slice(before));
+    expect(frame).toMatch(/^notebook +up /m);
+    expect(frame).not.toMatch(/^gone /m);
+  });
+
   it('prints a new error once, in full, above the table', async () => {
     const { stream: out, text } = capture();
     const r = tableRenderer(out, { color: false, columns: () => 60 });

@@ -170,6 +170,8 @@ export function tableRenderer(out: NodeJS.WritableStream, options: TableOptions)
       schedule();
     },
     stats(all) {
+      // The whole set: a tunnel a reload removed leaves the table.
+      tunnels.clear();
       for (const s of all) tunnels.set(s.name, s);
       schedule();
     },

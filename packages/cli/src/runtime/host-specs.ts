@@ -19,6 +19,8 @@ export interface SpecContext {
   warn: (message: string) => void;
   /** Builds a non-TCP first hop (websocket relay); absent until that transport is available. */
   transportFor?: (hop: PlanHop) => Promise<Transport | undefined>;
+  /** The run's Slurm side, shared by the specs of its reloads (default: a new one). */
+  slurm?: SlurmTunnels;
 }
 
 /**
@@ -32,22 +34,16 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
   const files = new CredentialFiles(ctx.warn);
   for (const host of plan.hosts) {
     const hops: PlanHop[] = [...host.jumpChain, host];
+    const names = connectionNames(host);
     let via: string | undefined;
     for (const [i, hop] of hops.entries()) {
-      const last = i === hops.length - 1;
-      // Jump hops are named by their chain so that "a → b" via a is not confused with b reached directly.
-      const name = last
-        ? host.name
-        : hops
-            .slice(0, i + 1)
-            .map((h) => h.name)
-            .join(' → ');
+      const name = names[i] as string;
       if (!hosts.has(name)) hosts.set(name, await hostSpec(name, hop, host, via, i === 0, ctx, files));
       via = name;
     }
   }
   const local = new Set(plan.hosts.filter((h) => h.local).map((h) => h.name));
-  const slurm = new SlurmTunnels();
+  const slurm = ctx.slurm ?? new SlurmTunnels();
   const slurmHost = (name: string): SlurmHost => {
     const planned = plan.hosts.find((h) => h.name === name);
     const spec = hosts.get(name);
@@ -82,6 +78,22 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
     ...(t.holdMs !== undefined ? { holdMs: t.holdMs } : {}),
   }));
   return { hosts: [...hosts.values()].filter((h) => !local.has(h.name)), tunnels };
+}
+
+/**
+ * The names of the connections that reach `host`, outermost first, the last its own name. Jump
+ * hops are named by their chain, so that "a → b" via a is not confused with b reached directly.
+ */
+export function connectionNames(host: PlanHost): string[] {
+  const hops = [...host.jumpChain, host];
+  return hops.map((_, i) =>
+    i === hops.length - 1
+      ? host.name
+      : hops
+          .slice(0, i + 1)
+          .map((h) => h.name)
+          .join(' → '),
+  );
 }
 
 async function hostSpec(

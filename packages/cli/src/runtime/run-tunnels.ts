@@ -16,7 +16,10 @@ import { ndjsonRenderer } from '../render/ndjson.js';
 import type { Renderer } from '../render/renderer.js';
 import { tableRenderer } from '../render/table.js';
 import { exitCodeFor, interruptSignal } from '../signals.js';
-import { supervisorSpecFromPlan } from './host-specs.js';
+import { SlurmTunnels } from '../slurm/slurm-tunnels.js';
+import { hangupStops, ignoreLostTerminal, reloadOnHangup } from './hangup.js';
+import { type SpecContext, supervisorSpecFromPlan } from './host-specs.js';
+import { LiveTunnels, type Reread } from './live-tunnels.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import { websocketHop } from './websocket-hop.js';
 
@@ -39,14 +42,16 @@ export interface RunOptions {
   open?: OpenRequests;
   /** How to open one (default: this machine's browser); tests pass their own. */
   opener?: Opener;
+  /** How to read the file again on SIGHUP or `fwd reload` (absent for one-offs: nothing to reload). */
+  reread?: Reread;
 }
 
 /** How a background fwd's control side follows the run. */
 export interface BackgroundHooks {
   /** Aborting stops the run like SIGTERM does (exit 0): `fwd down`. */
   readonly stop: AbortSignal;
-  /** The tunnels are open (listeners bound); `decorate` adds URLs to statuses, as the renderer shows them. */
-  started(supervisor: Supervisor, decorate: UrlDecorator): void;
+  /** The tunnels are open (listeners bound): what they are, and how to reload, stop or start them. */
+  started(live: LiveTunnels, supervisor: Supervisor): void;
   /** Every tunnel's first attempt is over: up, waiting, or failed. */
   settled(): void;
 }
@@ -59,14 +64,16 @@ const BACKGROUND_STATS_MS = 60_000;
  * Ctrl-C, 0 after SIGTERM, 1 when all tunnels failed, 2 when the plan cannot even start.
  */
 export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Promise<number> {
-  const interrupt = interruptSignal();
+  // Set once the tunnels run: SIGHUP then reloads the file, unless fwd's terminal went away.
+  let onHangup: (() => boolean) | undefined;
+  const interrupt = interruptSignal(undefined, undefined, () => onHangup?.() ?? false);
+  ignoreLostTerminal([io.stdout, io.stderr]);
   try {
     const background = options.background;
-    const live = !options.json && !background && isTTY(io.stdout);
+    const onTerminal = !options.json && !background && isTTY(io.stdout);
     const stop = background ? AbortSignal.any([interrupt.signal, background.stop]) : interrupt.signal;
-    const decorate: UrlDecorator = options.urls ?? ((s) => s);
     const stdout = io.stdout as NodeJS.WriteStream;
-    const renderer: Renderer = live
+    const renderer: Renderer = onTerminal
       ? tableRenderer(io.stdout, {
           color: io.env.NO_COLOR === undefined,
           columns: () => stdout.columns || 120,
@@ -84,21 +91,35 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
       );
     }
     for (const warning of options.warnings ?? []) renderer.note('warn', warning);
+    const specContext: SpecContext = {
+      prompter,
+      warn: (m) => renderer.note('warn', m),
+      transportFor: (hop) => websocketHop(hop, options.baseDir ?? io.cwd, (m) => renderer.note('warn', m)),
+      // One Slurm side for the run: a reloaded tunnel shares the pollers of the ones kept.
+      slurm: new SlurmTunnels(),
+    };
     let spec: Awaited<ReturnType<typeof supervisorSpecFromPlan>>;
     try {
-      spec = await supervisorSpecFromPlan(plan, {
-        prompter,
-        warn: (m) => renderer.note('warn', m),
-        transportFor: (hop) => websocketHop(hop, options.baseDir ?? io.cwd, (m) => renderer.note('warn', m)),
-      });
+      spec = await supervisorSpecFromPlan(plan, specContext);
     } catch (err) {
       complain(io, err instanceof Error ? err.message : String(err));
       return EXIT.usage;
     }
     const supervisor = await openTunnels(spec, {
       signal: stop,
-      statsIntervalMs: options.statsIntervalMs ?? (live ? 1_000 : background ? BACKGROUND_STATS_MS : 10_000),
+      statsIntervalMs:
+        options.statsIntervalMs ?? (onTerminal ? 1_000 : background ? BACKGROUND_STATS_MS : 10_000),
     });
+    const live = new LiveTunnels({
+      supervisor,
+      plan,
+      decorate: options.urls ?? ((s) => s),
+      specFor: (next) => supervisorSpecFromPlan(next, specContext),
+      ...(options.reread ? { reread: options.reread } : {}),
+      note: (level, message) => renderer.note(level, message),
+    });
+    const decorate = live.decorate;
+    onHangup = () => !hangupStops() && reloadOnHangup(live);
     let metrics: MetricsServer | undefined;
     if (options.metrics) {
       try {
@@ -128,13 +149,13 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     });
     supervisor.on('host', (h) => renderer.host(h));
     supervisor.on('notice', (n) => renderer.notice(n));
-    supervisor.on('stats', (all) => renderer.stats(all.map(decorate)));
+    supervisor.on('stats', () => renderer.stats(live.statuses()));
     for (const status of supervisor.snapshot()) {
       renderer.tunnel(decorate(status));
       opening?.update(decorate(status));
     }
     if (background) {
-      background.started(supervisor, decorate);
+      background.started(live, supervisor);
       void supervisor.settled().then(() => background.settled());
     }
 
@@ -157,7 +178,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
     opening?.close();
     await supervisor.close();
     await metrics?.close();
-    renderer.finish(supervisor.snapshot().map(decorate));
+    renderer.finish(live.statuses());
     if (over && final.every((t) => t.state === 'failed')) complain(io, 'every tunnel failed');
     return exitCodeFor(interrupt.received(), failed);
   } catch (err) {

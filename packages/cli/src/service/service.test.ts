@@ -37,6 +37,7 @@ describe('systemd unit', () => {
       'ExecStart=/usr/bin/node /opt/fwd/main.js up "/home/alice/my tunnels/tunnels.yaml" --x 100%%$$HOME\n',
     );
     expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     expect(unit).toMatch(/^RestartPreventExitStatus=2$/m);
     expect(unit).toMatch(/^WantedBy=default.target$/m);
     expect(unit).toContain('# Environment=SSH_AUTH_SOCK=%t/ssh-agent.socket');

@@ -46,6 +46,8 @@ Description=fwd: SSH tunnels of ${spec.file.replaceAll('%', '%%')}
 [Service]
 Type=exec
 ExecStart=${spec.argv.map(systemdWord).join(' ')}
+# systemctl --user reload: fwd reads the file again, untouched tunnels keep their connections.
+ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=10s
 RestartPreventExitStatus=2
