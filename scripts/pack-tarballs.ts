@@ -11,7 +11,16 @@
  * native build output (ssh2's install script builds it on the user's machine), tests and examples.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -66,6 +75,26 @@ function dependencyClosure(name: string, fromDir: string): Map<string, string> {
 /** Native build output and what users never run: not shipped. */
 const LEFT_OUT = new Set(['build', 'test', 'tests', 'examples', '.github', 'node_modules']);
 
+/**
+ * The patches/ssh2+* files whose added lines are not all in the copy under `modules`: what
+ * patch-package would have applied, checked on the files that will ship.
+ */
+function unappliedPatches(modules: string): string[] {
+  const dir = join(root, 'patches');
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('ssh2+') && f.endsWith('.patch'))
+    .filter((patch) => {
+      let file = '';
+      for (const line of readFileSync(join(dir, patch), 'utf8').split('\n')) {
+        if (line.startsWith('+++ b/node_modules/')) file = line.slice('+++ b/node_modules/'.length);
+        else if (line.startsWith('+') && !line.startsWith('+++') && line.trim() !== '+') {
+          if (!readFileSync(join(modules, file), 'utf8').includes(line.slice(1))) return true;
+        }
+      }
+      return false;
+    });
+}
+
 function packCore(): string {
   const pkgDir = join(root, 'packages/core');
   const stage = mkdtempSync(join(tmpdir(), 'fwd-pack-core-'));
@@ -88,8 +117,9 @@ function packCore(): string {
       join(stage, 'package.json'),
       `${JSON.stringify({ ...manifest, bundleDependencies: ['ssh2'] }, null, 2)}\n`,
     );
-    if (!readFileSync(join(stage, 'node_modules/ssh2/lib/Channel.js'), 'utf8').includes('fwd patch'))
-      throw new Error('node_modules/ssh2 is not patched: run npm ci (its postinstall applies patches/)');
+    const unpatched = unappliedPatches(join(stage, 'node_modules'));
+    if (unpatched.length > 0)
+      throw new Error(`ssh2 lacks ${unpatched.join(', ')}: run npm ci (its postinstall applies patches/)`);
     return npmPack([], stage);
   } finally {
     rmSync(stage, { recursive: true, force: true });

@@ -112,6 +112,10 @@ describe.skipIf(process.env.FWD_INSTALL_TEST !== '1' || skipWithoutDocker)(
       expect(check.stderr).toBe('');
       expect(check).toMatchObject({ code: 0 });
       expect(check.stdout).toContain('tunnels.yaml: ok (1 tunnel, 1 host)');
+      // What the README's Install section goes on with: a completion script bash can read.
+      const completion = await fwd(['completion', 'bash']);
+      expect(completion).toMatchObject({ code: 0 });
+      expect(completion.stdout).toContain('complete -F _fwd fwd');
     });
 
     it('brings a tunnel up and carries bytes; SIGTERM stops it cleanly', async () => {
