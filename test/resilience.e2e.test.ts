@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { answersSsh, docker, freePort, openFds, rssBytes } from './support/faults.js';
 import { type FwdEvent, type FwdProcess, inState, listenAddress, startFwd } from './support/fwd-cli.js';
+import { heapUsedAfterGc, INSPECT_ENV, withoutInspectorLines } from './support/heap-probe.js';
 import { newKeyPair } from './support/keys.js';
 import { echo, openSocket, readAll, uploadToSink } from './support/net-client.js';
 import { sshHome } from './support/ssh-home.js';
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 
 /** An sshd on a fixed 127.0.0.1 port (so a restart comes back on the same address) and fwd up on it. */
-async function rig(tunnelsYaml: string, options: { keepalive?: string } = {}) {
+async function rig(tunnelsYaml: string, options: { keepalive?: string; env?: Record<string, string> } = {}) {
   const port = await freePort();
   const hostKey = newKeyPair();
   const sshd = await startSshd({ hostPort: port, hostKey });
@@ -29,7 +30,10 @@ async function rig(tunnelsYaml: string, options: { keepalive?: string } = {}) {
     'tunnels.yaml',
     `version: 1\ndefaults:\n  keepalive: ${options.keepalive ?? '1s'}\n  reconnect: { initial: 250ms, max: 30s }\ntunnels:\n${tunnelsYaml}`,
   );
-  const fwd = startFwd(['up', file, '--json', '--stats-interval', '250ms'], { home: home.dir });
+  const fwd = startFwd(['up', file, '--json', '--stats-interval', '250ms'], {
+    home: home.dir,
+    ...(options.env ? { env: options.env } : {}),
+  });
   cleanups.push(() => fwd[Symbol.asyncDispose]());
   return { sshd, home, fwd, port, id: sshd.container.getId() };
 }
@@ -174,7 +178,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
   it('takes a storm of 10k connections killed at random (incl. server resets) without crash, leak or growth', async () => {
     const { fwd } = await rig(
       '  echo-svc: { host: login, local: "0:127.0.0.1:7001" }\n  resets: { host: login, local: "0:127.0.0.1:7004" }\n',
-      { keepalive: '15s' },
+      { keepalive: '15s', env: INSPECT_ENV },
     );
     const echoUp = await fwd.waitForEvent(inState('echo-svc', 'up'));
     const resetUp = await fwd.waitForEvent(inState('resets', 'up'));
@@ -215,6 +219,7 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
     await churn(1_000);
     await waitFor(() => fwd.events.some((e) => e.event === 'stats'), { what: 'stats' });
     const rssAfter1k = rssBytes(pid);
+    const heapAfter1k = await heapUsedAfterGc(() => fwd.stderr());
     await churn(9_000);
     // Connections drain asynchronously in fwd; wait until it reports none open.
     await waitFor(
@@ -226,14 +231,18 @@ describe.skipIf(skipWithoutDocker)('resilience (fault injection against real con
       { timeoutMs: 30_000, what: 'all connections closed in fwd' },
     );
     const rssAfter10k = rssBytes(pid);
+    const heapAfter10k = await heapUsedAfterGc(() => fwd.stderr());
     await waitFor(() => openFds(pid) <= fdsBefore, { timeoutMs: 10_000, what: `fds back to ${fdsBefore}` });
     expect(fwd.child.exitCode).toBeNull();
-    expect(fwd.stderr()).toBe('');
-    expect(rssAfter10k).toBeLessThanOrEqual(rssAfter1k * 1.2);
+    expect(withoutInspectorLines(fwd.stderr()).trim()).toBe('');
+    // What 9000 more connections leave behind once collected: measured +0.3-0.4 MiB; leaking just
+    // each connection's small info object (~185 bytes) adds 1.6 MiB more. RSS is reported only:
+    // under load it moved ±25 % for the same work, with when the last GC ran.
+    expect(heapAfter10k - heapAfter1k).toBeLessThan(2 ** 20);
     const payload = randomBytes(4096);
     expect((await echo(listenAddress(echoUp), payload)).equals(payload)).toBe(true);
     console.log(
-      `[figures] storm: RSS ${(rssAfter1k / 2 ** 20).toFixed(1)} MiB after 1k, ${(rssAfter10k / 2 ** 20).toFixed(1)} MiB after 10k`,
+      `[figures] storm: RSS ${(rssAfter1k / 2 ** 20).toFixed(1)} MiB after 1k, ${(rssAfter10k / 2 ** 20).toFixed(1)} MiB after 10k; heap after GC ${(heapAfter1k / 2 ** 20).toFixed(2)} → ${(heapAfter10k / 2 ** 20).toFixed(2)} MiB`,
     );
   });
 
