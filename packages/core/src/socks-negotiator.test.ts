@@ -176,6 +176,12 @@ describe('socksNegotiator, SOCKS5 (RFC 1928)', () => {
     expect(await replies.end()).toEqual(socks5Reply(8));
   });
 
+  it('answers HOST UNREACHABLE (4) to an empty domain name instead of opening a channel to ""', async () => {
+    const { target, replies } = await socks5(connectRequest(3, domain('')));
+    expect(target).toBeUndefined();
+    expect(await replies.end()).toEqual(socks5Reply(4));
+  });
+
   it('gives up without a reply on a request that is not SOCKS5', async () => {
     const { target, replies, accepted } = await socks5([4, 1, 0, 1, 10, 0, 0, 7, ...port8888]);
     expect(target).toBeUndefined();

@@ -157,6 +157,11 @@ async function socks5Request(socket: Socket, reader: ByteReader): Promise<Forwar
     socket.end(Buffer.from([5, SOCKS5_REPLY.commandNotSupported, 0, 1, 0, 0, 0, 0, 0, 0]));
     return undefined;
   }
+  // An empty name would become a channel to "" (sshd then resolves nothing): refuse it here.
+  if (host === '') {
+    socket.end(Buffer.from([5, SOCKS5_REPLY.hostUnreachable, 0, 1, 0, 0, 0, 0, 0, 0]));
+    return undefined;
+  }
   return { host, port: portBytes.readUInt16BE(0) };
 }
 
