@@ -136,7 +136,14 @@ export async function startNginxProxy(options: {
       { content: options.tls.key, target: '/etc/nginx/tls/key.pem', mode: 0o600 },
     ])
     .withLoopbackPorts(443)
-    .withWaitStrategy(Wait.forListeningPorts())
+    // Asked inside the container: forListeningPorts() dials the Docker host by the address
+    // testcontainers guesses (the bridge gateway when this runs in a container), where the
+    // 127.0.0.1-only port is not published.
+    .withWaitStrategy(
+      Wait.forSuccessfulCommand(
+        `awk '$4 == "0A" && $2 ~ /:01BB$/ { up = 1 } END { exit !up }' /proc/net/tcp /proc/net/tcp6`,
+      ),
+    )
     .withStartupTimeout(30_000)
     .start();
   const port = container.getMappedPort(443);
