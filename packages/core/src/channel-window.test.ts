@@ -38,6 +38,8 @@ function simulate(options: {
   const dataInFlight: Array<{ at: number; bytes: number }> = [];
   let maxOutstanding = 0;
   let maxHeld = 0;
+  /** msAt[n]: when the reader had consumed n MiB. */
+  const msAt: number[] = [];
   const w = new ReceiveWindow(
     {
       grant: (bytes) => {
@@ -70,12 +72,13 @@ function simulate(options: {
       consumed += PACKET;
       readerCredit -= PACKET;
       w.consumed(PACKET);
+      if (consumed % MiB === 0) msAt[consumed / MiB] = now;
       options.check?.(w);
     }
     maxOutstanding = Math.max(maxOutstanding, w.outstanding);
     maxHeld = Math.max(maxHeld, received - consumed);
   }
-  return { w, consumedMiB: consumed / MiB, maxOutstanding, maxHeld };
+  return { w, consumedMiB: consumed / MiB, maxOutstanding, maxHeld, msAt };
 }
 
 describe('ReceiveWindow', () => {
@@ -88,6 +91,47 @@ describe('ReceiveWindow', () => {
     // bandwidth-delay product 10 MiB: the window settles near twice that, under the ceiling
     expect(w.size).toBeGreaterThanOrEqual(10 * MiB);
     expect(w.size).toBeLessThanOrEqual(64 * MiB);
+  });
+
+  it('doubles the window every round trip while the sender uses all of it (a 64 MiB download in 7 round trips, not 32)', () => {
+    const tuning = windowTuning(32 * MiB, new WindowBudget(1024 * MiB));
+    tuning.rtt.sample(50); // an earlier channel of the session measured it
+    const { msAt } = simulate({ rttMs: 50, lineMiBps: 2000, readerMiBps: 5000, seconds: 2, tuning });
+    // 2 MiB per round trip would take 32 of them. Doubling: 2 + 4 + 8 + 16 + 32 = 62 MiB in five
+    // round trips of data after the first half one, and the grants trail the reader by an eighth.
+    expect(msAt[64]).toBeDefined();
+    expect(msAt[64]).toBeLessThanOrEqual(7 * 50);
+  });
+
+  it("starts a session's next channel at half the window the earlier ones reached", () => {
+    const budget = new WindowBudget(1024 * MiB);
+    const tuning = windowTuning(32 * MiB, budget);
+    tuning.rtt.sample(50);
+    const first = simulate({ rttMs: 50, lineMiBps: 2000, readerMiBps: 5000, seconds: 2, tuning });
+    expect(tuning.path.reached).toBe(32 * MiB);
+    first.w.close();
+    const second = simulate({ rttMs: 50, lineMiBps: 2000, readerMiBps: 5000, seconds: 2, tuning });
+    expect(second.msAt[64]).toBeLessThan(first.msAt[64] ?? 0);
+    // 16 MiB at once, then one doubling: 16 + 32 MiB in two round trips, the rest in the third.
+    expect(second.msAt[64]).toBeLessThanOrEqual(4 * 50);
+    second.w.close();
+    expect(budget.free).toBe(1024 * MiB);
+  });
+
+  it('holds no more than its starting window for a reader that does not read', () => {
+    const tuning = windowTuning(32 * MiB, new WindowBudget(1024 * MiB));
+    tuning.rtt.sample(50);
+    tuning.path.note(32 * MiB);
+    const { w, maxHeld } = simulate({
+      rttMs: 50,
+      lineMiBps: 2000,
+      readerMiBps: 0,
+      seconds: 1,
+      tuning,
+      check: (win) => expect(win.outstanding).toBeLessThanOrEqual(win.size),
+    });
+    expect(w.size).toBe(16 * MiB);
+    expect(maxHeld).toBe(16 * MiB);
   });
 
   it('learns the round trip from its own adjusts when no estimate is given', () => {

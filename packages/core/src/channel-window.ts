@@ -32,6 +32,28 @@ export class RttEstimate {
   }
 }
 
+/**
+ * The largest window a channel of one session grew to. A new channel of the session starts at
+ * half of it (TCP keeps ssthresh per destination the same way): on a long path each channel would
+ * otherwise spend its first round trips regrowing from 2 MiB, most of a 64 MiB transfer.
+ */
+export class PathMemory {
+  #reached = 0;
+
+  get reached(): number {
+    return this.#reached;
+  }
+
+  note(size: number): void {
+    if (size > this.#reached) this.#reached = size;
+  }
+
+  /** Where a new channel starts, at least `base`. */
+  startFor(base: number): number {
+    return Math.max(base, Math.floor(this.#reached / 2 / GRANULE) * GRANULE);
+  }
+}
+
 /** Bytes of window growth the process may hand out in total; each channel returns its share at close. */
 export class WindowBudget {
   #free: number;
@@ -65,13 +87,19 @@ export interface WindowTuning {
   readonly maxBytes: number;
   readonly rtt: RttEstimate;
   readonly budget: WindowBudget;
+  readonly path: PathMemory;
 }
 
 export function windowTuning(
   maxBytes: number = DEFAULT_MAX_WINDOW,
   budget: WindowBudget = processWindowBudget,
 ): WindowTuning {
-  return { maxBytes: Math.max(BASE_WINDOW, maxBytes), rtt: new RttEstimate(), budget };
+  return {
+    maxBytes: Math.max(BASE_WINDOW, maxBytes),
+    rtt: new RttEstimate(),
+    budget,
+    path: new PathMemory(),
+  };
 }
 
 /** The parts of a channel the window needs (ssh2's Channel with the channel-window-owner patch). */
@@ -98,6 +126,8 @@ export class ReceiveWindow {
   #consumed = 0;
   #periodStart: number;
   #periodConsumed = 0;
+  /** The window during the previous period: what the sender could send in this one. */
+  #sizeBefore: number;
   /** An RTT probe: the window's edge before an adjust sent at `at`; a byte past it cannot arrive before at + RTT. */
   #probeEdge = -1;
   #probeAt = 0;
@@ -118,7 +148,20 @@ export class ReceiveWindow {
     this.#now = now;
     this.#size = Math.max(BASE_WINDOW, initial);
     this.#granted = initial;
+    this.#startAtPathWindow();
+    this.#sizeBefore = this.#size;
     this.#periodStart = now();
+  }
+
+  /** Grants at once what the session's earlier channels needed (see {@link PathMemory}). */
+  #startAtPathWindow(): void {
+    const start = Math.min(this.#tuning.maxBytes, this.#tuning.path.startFor(this.#size));
+    const got = this.#tuning.budget.take(start - this.#size);
+    if (got <= 0) return;
+    this.#borrowed += got;
+    this.#size += got;
+    this.#granted += got;
+    this.#channel.grant(got);
   }
 
   /** Current window size in bytes. */
@@ -171,19 +214,28 @@ export class ReceiveWindow {
     this.#probeEdge = -1;
   }
 
-  /** Once per round trip: the window becomes twice what the consumer took in that round trip. */
+  /**
+   * Once per round trip: the window becomes twice what the consumer took in that round trip. The
+   * bytes of one round trip answer the grants of the one before, so a sender that used (nearly)
+   * all of the window of then was held back by the window: then it doubles, like TCP's slow start.
+   * (Measured against the current window instead, growth came every other round trip.)
+   */
   #grow(now: number): void {
     const rtt = this.#tuning.rtt.ms;
     if (rtt === undefined) return;
     const elapsed = now - this.#periodStart;
     if (elapsed < rtt) return;
     const perRtt = ((this.#consumed - this.#periodConsumed) * rtt) / elapsed;
+    const heldBack = perRtt >= (this.#sizeBefore * 3) / 4;
     this.#periodStart = now;
     this.#periodConsumed = this.#consumed;
-    const wanted = Math.min(this.#tuning.maxBytes, Math.ceil((2 * perRtt) / GRANULE) * GRANULE);
+    this.#sizeBefore = this.#size;
+    const target = heldBack ? Math.max(2 * perRtt, 2 * this.#size) : 2 * perRtt;
+    const wanted = Math.min(this.#tuning.maxBytes, Math.ceil(target / GRANULE) * GRANULE);
     if (wanted <= this.#size) return;
     const got = this.#tuning.budget.take(wanted - this.#size);
     this.#borrowed += got;
     this.#size += got;
+    this.#tuning.path.note(this.#size);
   }
 }
