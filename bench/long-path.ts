@@ -35,6 +35,11 @@ export interface LongPathPair {
 export interface LongPathRow {
   readonly rttMs: number;
   readonly mib: number;
+  /**
+   * MiB/s of each forwarder's first download, before the rounds (not in the medians): for fwd the
+   * first channel of a fresh process and session, whose window starts at 2 MiB.
+   */
+  readonly firstDownload: { readonly ssh: number; readonly fwd: number };
   readonly download: LongPathPair;
   readonly upload: LongPathPair;
 }
@@ -89,6 +94,17 @@ export async function runLongPath(
       started.push(ssh.child);
       const fwd = await startCandidate(spec, path.route, `candidate-${rttMs}ms`);
       started.push(fwd.child);
+      // Warm-up, as on loopback: one transfer each way through each forwarder. A long-running
+      // fwd has carried earlier channels (JIT-compiled, window learned); the first is reported apart.
+      const first = { ssh: 0, fwd: 0 };
+      for (const [side, forwarder] of [
+        ['ssh', ssh],
+        ['fwd', fwd],
+      ] as const) {
+        first[side] = (await measure('download', forwarder, sized, observed)).value;
+        await measure('upload', forwarder, sized, observed);
+        log(`long path ${rttMs} ms first download ${forwarder.label}: ${first[side].toFixed(1)} MiB/s`);
+      }
       const values = {
         download: { ssh: [] as number[], fwd: [] as number[], cpu: [] as number[] },
         upload: { ssh: [] as number[], fwd: [] as number[], cpu: [] as number[] },
@@ -128,6 +144,7 @@ export async function runLongPath(
       rows.push({
         rttMs,
         mib: config.longPathMiB,
+        firstDownload: first,
         download: pair(values.download),
         upload: pair(values.upload),
       });

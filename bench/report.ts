@@ -130,6 +130,11 @@ export function printReport(r: BenchResults): void {
             `${fixed(pair.ratio, 2)} | ${range(rounds)} | ${t ? `${t.wanted}×` : ''} | ${t ? MARK[t.status] : ''} |`,
         );
       }
+      const first = row.firstDownload;
+      out.push(
+        `| first download of a fresh session over ${row.rttMs} ms (info, before the rounds), MiB/s | ` +
+          `${fixed(first.ssh, 1)} | ${fixed(first.fwd, 1)} | ${fixed(first.fwd / first.ssh, 2)} | | | |`,
+      );
     }
   } else {
     const t = targetFor(r, 'wan');
