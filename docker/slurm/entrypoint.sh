@@ -42,6 +42,10 @@ case "$role" in
     ;;
 esac
 /usr/sbin/sshd -E /var/log/sshd.log
+# sshd forks into the background before it binds port 22: say ready only once it listens.
+listening() { awk '$4 == "0A" && $2 ~ /:0016$/ { up = 1 } END { exit !up }' /proc/net/tcp /proc/net/tcp6; }
+for _ in $(seq 1 200); do listening && break; sleep 0.05; done
+listening || { echo 'sshd is not listening on port 22 after 10 s:' >&2; cat /var/log/sshd.log >&2; exit 1; }
 echo "fake-slurm: $role $name ready"
 trap 'exit 0' TERM INT
 sleep infinity &

@@ -32,6 +32,10 @@ if [ -n "${TOTP_SECRET:-}" ]; then
 fi
 su alice -s /bin/sh -c 'cd /srv/www && nohup python3 -m http.server 8080 --bind 127.0.0.1 >/tmp/http.log 2>&1 &'
 /usr/sbin/sshd -E /var/log/sshd.log
+# sshd forks into the background before it binds port 22: say ready only once it listens.
+listening() { awk '$4 == "0A" && $2 ~ /:0016$/ { up = 1 } END { exit !up }' /proc/net/tcp /proc/net/tcp6; }
+for _ in $(seq 1 200); do listening && break; sleep 0.05; done
+listening || { echo 'sshd is not listening on port 22 after 10 s:' >&2; cat /var/log/sshd.log >&2; exit 1; }
 for _ in $(seq 1 100); do python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8080), 1)' 2>/dev/null && break; sleep 0.05; done
 echo 'fwd-sshd ready'
 trap 'pkill -TERM sshd; exit 0' TERM INT

@@ -13,6 +13,10 @@ rm -f /tmp/fwd-target.log
 su alice -s /bin/sh -c 'nohup /usr/local/bin/fwd-target all >/tmp/fwd-target.log 2>&1 &'
 for _ in $(seq 1 200); do grep -q 'echo.sock' /tmp/fwd-target.log 2>/dev/null && break; sleep 0.05; done
 /usr/sbin/sshd -E /var/log/sshd.log
+# sshd forks into the background before it binds port 22: say ready only once it listens.
+listening() { awk '$4 == "0A" && $2 ~ /:0016$/ { up = 1 } END { exit !up }' /proc/net/tcp /proc/net/tcp6; }
+for _ in $(seq 1 200); do listening && break; sleep 0.05; done
+listening || { echo 'sshd is not listening on port 22 after 10 s:' >&2; cat /var/log/sshd.log >&2; exit 1; }
 echo 'fwd-sshd ready'
 trap 'pkill -TERM sshd; exit 0' TERM INT
 sleep infinity & wait $!
