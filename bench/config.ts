@@ -76,7 +76,7 @@ export function loadConfig(): BenchConfig {
     websocket: process.env.BENCH_WS !== '0',
     longPathRtts: rtts(process.env.BENCH_WAN_RTT ?? '50,100'),
     longPathMiB: num('BENCH_WAN_MIB', 64),
-    longPathRounds: Math.round(num('BENCH_WAN_R', 5)),
+    longPathRounds: Math.round(num('BENCH_WAN_R', 9)),
     strict: process.env.BENCH_STRICT === '1',
     resultsFile: process.env.BENCH_OUT ?? join(REPO, 'bench/results.json'),
     chartFile: process.env.BENCH_CHART ?? join(REPO, 'docs/bench.svg'),
