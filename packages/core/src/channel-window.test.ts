@@ -134,6 +134,25 @@ describe('ReceiveWindow', () => {
     expect(maxHeld).toBe(16 * MiB);
   });
 
+  it('lets starting windows take only half the budget, so idle channels cannot starve a download', () => {
+    const budget = new WindowBudget(64 * MiB);
+    const tuning = windowTuning(32 * MiB, budget);
+    tuning.rtt.sample(50);
+    tuning.path.note(32 * MiB);
+    const idle = Array.from(
+      { length: 10 },
+      () => new ReceiveWindow({ grant: () => {}, remaining: () => 0 }, tuning, BASE_WINDOW, () => 0),
+    );
+    expect(idle[0]?.size).toBe(16 * MiB);
+    expect(budget.free).toBe(32 * MiB);
+    expect(idle[9]?.size).toBe(BASE_WINDOW);
+    // A download on the same session still grows to the ceiling with what is left.
+    const { w } = simulate({ rttMs: 50, lineMiBps: 2000, readerMiBps: 5000, seconds: 2, tuning });
+    expect(w.size).toBe(32 * MiB);
+    for (const window of [...idle, w]) window.close();
+    expect(budget.free).toBe(64 * MiB);
+  });
+
   it('learns the round trip from its own adjusts when no estimate is given', () => {
     const tuning = windowTuning(64 * MiB, new WindowBudget(1024 * MiB));
     const { consumedMiB } = simulate({ rttMs: 50, lineMiBps: 200, readerMiBps: 1000, seconds: 3, tuning });

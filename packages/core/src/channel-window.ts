@@ -56,9 +56,11 @@ export class PathMemory {
 
 /** Bytes of window growth the process may hand out in total; each channel returns its share at close. */
 export class WindowBudget {
+  readonly total: number;
   #free: number;
 
   constructor(bytes: number) {
+    this.total = bytes;
     this.#free = bytes;
   }
 
@@ -153,10 +155,15 @@ export class ReceiveWindow {
     this.#periodStart = now();
   }
 
-  /** Grants at once what the session's earlier channels needed (see {@link PathMemory}). */
+  /**
+   * Grants at once what the session's earlier channels needed (see {@link PathMemory}). Starts
+   * draw only on the first half of the budget: an idle channel keeps its start until it closes,
+   * and a download must still find room to grow.
+   */
   #startAtPathWindow(): void {
-    const start = Math.min(this.#tuning.maxBytes, this.#tuning.path.startFor(this.#size));
-    const got = this.#tuning.budget.take(start - this.#size);
+    const { budget, maxBytes, path } = this.#tuning;
+    const start = Math.min(maxBytes, path.startFor(this.#size));
+    const got = budget.take(Math.min(start - this.#size, budget.free - budget.total / 2));
     if (got <= 0) return;
     this.#borrowed += got;
     this.#size += got;
