@@ -1,20 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from './support/cluster.js';
+import { describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { type FwdEvent, listenAddress, runFwd, startFwd } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
-import {
-  type ClusterHome,
-  clusterHome,
-  detailOf,
-  inState,
-  jobIdOf,
-  loginShell,
-  tunnelEvent,
-  writeYaml,
-} from './support/slurm-fixtures.js';
+import { clusterSuite, detailOf, inState, jobIdOf, tunnelEvent } from './support/slurm-fixtures.js';
 import { waitFor } from './support/wait.js';
 
 // A Slurm tunnel's life as a user meets it (issue 16), through the real fwd binary against the
@@ -34,24 +24,8 @@ const notice = (name: string, test: (e: FwdEvent) => boolean) => (e: FwdEvent) =
 const messageOf = (e: FwdEvent): string => (typeof e.message === 'string' ? e.message : '');
 
 describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () => {
-  let cluster: Cluster;
-  let homeDir: ClusterHome;
-  let home: string;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ nodes: 1, pendingSeconds: 3, killWaitSeconds: 1 });
-    homeDir = await clusterHome(cluster, 'fwd-slurm-life-');
-    home = homeDir.path;
-  });
-  afterAll(async () => {
-    await cluster?.close();
-    await homeDir?.[Symbol.asyncDispose]();
-  });
-
-  const sh = (cmd: string, env: Record<string, string> = {}) => loginShell(cluster).sh(cmd, env);
-  const sbatch = (args: string, env: Record<string, string> = {}) => loginShell(cluster).sbatch(args, env);
-  const jobState = (id: string) => loginShell(cluster).jobState(id);
-  const yaml = (name: string, tunnels: string[]) => writeYaml(home, name, ['tunnels:', ...tunnels]);
+  const suite = clusterSuite({ nodes: 1, pendingSeconds: 3, killWaitSeconds: 1 }, 'fwd-slurm-life-');
+  const { sh, sbatch, jobState, yaml } = suite;
 
   it('holds a request made while the job is PENDING and answers it (HTTP 200) once the app is up', async () => {
     const file = await yaml('pending.yaml', [
@@ -61,7 +35,7 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
       '    local: 0:{node}:9200',
       '    ready: { http: /who }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     const pending = await fwd.waitForEvent(
       tunnelEvent('web', (e) => / pending \(Priority\)$/.test(detailOf(e))),
     );
@@ -82,11 +56,11 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
       const file = await yaml('reconnect.yaml', [
         `  web: { host: cluster, slurm: { job: ${id} }, local: "0:{node}:9201", ready: { http: /who } }`,
       ]);
-      await using fwd = startFwd(['up', file, '--json'], { home });
+      await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
       const up = await fwd.waitForEvent(inState('web', 'up'), 30_000);
       // sshd on login stops answering new connections, and alice's session is cut: fwd reconnects
       // into a server that accepts TCP but says nothing until it is woken.
-      const stopped = await cluster.exec('login', [
+      const stopped = await suite.cluster.exec('login', [
         'bash',
         '-c',
         'kill -STOP "$(cat /run/sshd.pid)" && pkill -KILL -u alice -x sshd',
@@ -102,12 +76,12 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
         await fwd.waitForEvent(
           (e) => fwd.events.indexOf(e) >= gone && e.tunnel === 'web' && e.connectionsWaiting === 1,
         );
-        await cluster.exec('login', ['bash', '-c', 'kill -CONT "$(cat /run/sshd.pid)"']);
+        await suite.cluster.exec('login', ['bash', '-c', 'kill -CONT "$(cat /run/sshd.pid)"']);
         const answered = await reply;
         expect(answered.status).toBe(200);
         expect(answered.body.trim()).toBe(`node1 job ${id}`);
       } finally {
-        await cluster.exec('login', ['bash', '-c', 'kill -CONT "$(cat /run/sshd.pid)"']);
+        await suite.cluster.exec('login', ['bash', '-c', 'kill -CONT "$(cat /run/sshd.pid)"']);
       }
       fwd.child.kill('SIGINT');
       expect(await fwd.exited).toBe(130);
@@ -121,7 +95,7 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
     const file = await yaml('doomed.yaml', [
       `  doomed: { host: cluster, slurm: { job: ${id} }, local: "0:{node}:9202" }`,
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     const pending = await fwd.waitForEvent(
       tunnelEvent('doomed', (e) => detailOf(e) === `job ${id} pending (Priority)`),
     );
@@ -147,7 +121,7 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
     const file = await yaml('timeout.yaml', [
       `  short: { host: cluster, slurm: { job: ${id} }, local: "0:{node}:9203", ready: { http: /who } }`,
     ]);
-    await using fwd = startFwd(['up', file, '--json', '--stats-interval', '1s'], { home });
+    await using fwd = startFwd(['up', file, '--json', '--stats-interval', '1s'], { home: suite.home });
     const up = await fwd.waitForEvent(inState('short', 'up'), 30_000);
     expect(up).toMatchObject({ job: id, node: 'node1', endsAt: expect.any(String) });
     expect(up.timeLeft).toBeLessThanOrEqual(70);
@@ -192,7 +166,7 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
       '    local: 0:{node}:9204',
       '    ready: { http: /who }',
     ]);
-    const started = await runFwd(['up', '-d', file, '--only', 'notebook', '--json'], { home });
+    const started = await runFwd(['up', '-d', file, '--only', 'notebook', '--json'], { home: suite.home });
     expect(started.code, started.stderr).toBe(0);
     const background = started.stdout
       .trim()
@@ -202,7 +176,7 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
     const name = String(background?.name);
     const up = await waitFor(
       async () => {
-        const ps = await runFwd(['ps', '--json'], { home });
+        const ps = await runFwd(['ps', '--json'], { home: suite.home });
         const tunnels = (JSON.parse(ps.stdout) as Array<{ tunnels: FwdEvent[] }>)[0]?.tunnels ?? [];
         return tunnels.find((t) => t.name === 'notebook' && t.state === 'up');
       },
@@ -211,15 +185,15 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
     const id = String(up.facts && (up.facts as { job: string }).job);
     expect(id).toMatch(/^\d+$/);
 
-    const down = await runFwd(['down', name], { home });
+    const down = await runFwd(['down', name], { home: suite.home });
     expect(down.code, down.stderr).toBe(0);
     expect(await jobState(id)).toBe('RUNNING');
-    const log = await runFwd(['logs', name, '--json'], { home });
+    const log = await runFwd(['logs', name, '--json'], { home: suite.home });
     // The job has no time limit (the fake's default), so no time left to show.
     expect(log.stdout).toContain(`job ${id} keeps running (RUNNING on node1): cancelOnExit is false`);
 
     try {
-      await using again = startFwd(['up', file, '--only', 'notebook-again', '--json'], { home });
+      await using again = startFwd(['up', file, '--only', 'notebook-again', '--json'], { home: suite.home });
       const back = await again.waitForEvent(inState('notebook-again', 'up'), 30_000);
       expect(back).toMatchObject({ job: id, detail: `job ${id} on node1` });
       expect((await httpGet(listenAddress(back), '/who')).body.trim()).toBe(`node1 job ${id}`);
@@ -236,13 +210,16 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
     const file = await yaml('detached.yaml', [
       `  web: { host: cluster, slurm: { submit: { wrap: "${serve(9205)}" } }, local: "0:{node}:9205", ready: { http: /who } }`,
     ]);
-    const browser = join(home, 'browser.sh');
+    const browser = join(suite.home, 'browser.sh');
     await writeFile(browser, '#!/bin/sh\necho "$1" >>"$HOME/detached-opened.txt"\n', { mode: 0o755 });
-    await using fwd = startFwd(['up', '-d', file, '--open', '--json'], { home, env: { BROWSER: browser } });
+    await using fwd = startFwd(['up', '-d', file, '--open', '--json'], {
+      home: suite.home,
+      env: { BROWSER: browser },
+    });
     expect(await fwd.exited, fwd.stderr()).toBe(0);
     // It returned once the job was pending, then waited for the tunnel to be up to open it.
     expect(fwd.stderr()).toContain('web not up yet: it opens in the browser once it is');
-    const opened = (await readFile(join(home, 'detached-opened.txt'), 'utf8')).trim();
+    const opened = (await readFile(join(suite.home, 'detached-opened.txt'), 'utf8')).trim();
     expect(opened).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(fwd.stderr()).toContain(`web: opened ${opened} in the browser`);
     const background = fwd.events.find((e) => e.event === 'background');
@@ -251,7 +228,7 @@ describe.skipIf(skipWithoutDocker)('Slurm tunnel lifecycle (fake cluster)', () =
       const port = Number(new URL(opened).port);
       expect((await httpGet({ port }, '/who')).body.trim()).toMatch(/^node1 job \d+$/);
     } finally {
-      expect((await runFwd(['down', String(background?.name)], { home })).code).toBe(0);
+      expect((await runFwd(['down', String(background?.name)], { home: suite.home })).code).toBe(0);
     }
   });
 });

@@ -1,19 +1,16 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from './support/cluster.js';
+import { describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { listenAddress, startFwd, watchFwd } from './support/fwd-cli.js';
 import { jupyterAt, runCode, startKernel, stopKernel } from './support/jupyter-client.js';
 import { httpGet } from './support/net-client.js';
 import {
-  type ClusterHome,
-  clusterHome,
+  clusterSuite,
   forwardUrl,
   inState,
   jobIdOf,
-  loginShell,
   tunnelEvent,
   writeYaml,
 } from './support/slurm-fixtures.js';
@@ -72,12 +69,8 @@ except OSError as e:
 `;
 
 describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake cluster)', () => {
-  let cluster: Cluster;
-  let homeDir: ClusterHome;
-  let home: string;
-
-  beforeAll(async () => {
-    cluster = await startCluster({
+  const suite = clusterSuite(
+    {
       nodes: 2,
       pendingSeconds: 0,
       killWaitSeconds: 1,
@@ -86,29 +79,26 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
         { source: process.execPath, target: '/usr/local/bin/node', mode: 'ro' },
         { source: REPO, target: '/opt/fwd', mode: 'ro' },
       ],
-    });
-    homeDir = await clusterHome(cluster, 'fwd-private-home-');
-    home = homeDir.path;
-    await writeFile(join(home, 'private.sbatch'), PRIVATE_SCRIPT);
-    await writeFile(join(home, 'jupyter-like.sbatch'), JUPYTER_LIKE_SCRIPT);
-    await copyFile(EXAMPLE_SCRIPT, join(home, 'slurm-jupyter-private.sbatch'));
-  });
-  afterAll(async () => {
-    await cluster?.close();
-    await homeDir?.[Symbol.asyncDispose]();
-  });
+    },
+    'fwd-private-home-',
+    async (home) => {
+      await writeFile(join(home, 'private.sbatch'), PRIVATE_SCRIPT);
+      await writeFile(join(home, 'jupyter-like.sbatch'), JUPYTER_LIKE_SCRIPT);
+      await copyFile(EXAMPLE_SCRIPT, join(home, 'slurm-jupyter-private.sbatch'));
+    },
+  );
+  const { jobState } = suite;
 
   async function sh(cmd: string, user = 'alice', on: 'login' | 'node1' | 'node2' = 'login') {
-    return cluster.exec(on, ['bash', '-c', cmd], { user });
+    return suite.cluster.exec(on, ['bash', '-c', cmd], { user });
   }
-  const jobState = (id: string) => loginShell(cluster).jobState(id);
   async function tryConnect(target: string, user: string, on: 'login' | 'node1' = 'login'): Promise<string> {
-    const result = await cluster.exec(on, ['python3', '-c', CONNECT_PY, target], { user });
+    const result = await suite.cluster.exec(on, ['python3', '-c', CONNECT_PY, target], { user });
     return result.stdout.trim();
   }
-  const yaml = (name: string, lines: string[]) => writeYaml(home, name, lines);
+  const yaml = (name: string, lines: string[]) => writeYaml(suite.home, name, lines);
   const acceptedOnNode1 = async (): Promise<number> =>
-    ((await cluster.sshdLog('node1')).match(/Accepted publickey for alice /g) ?? []).length;
+    ((await suite.cluster.sshdLog('node1')).match(/Accepted publickey for alice /g) ?? []).length;
 
   it('reaches a job app on the node’s 127.0.0.1 and on a 0600 socket over one node session; bob reaches neither', async () => {
     const before = await acceptedOnNode1();
@@ -126,7 +116,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
       '    local: "0:/home/{user}/fwd-{job}.sock"',
       '    ready: { http: /who }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     const [web, sock] = await Promise.all([
       fwd.waitForEvent(inState('web', 'up'), 30_000),
       fwd.waitForEvent(inState('sock', 'up'), 30_000),
@@ -141,7 +131,9 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     }
     // Both tunnels of the job share one SSH session into node1 (and its key came from the cluster's list).
     expect((await acceptedOnNode1()) - before).toBe(1);
-    expect(await readFile(join(home, '.ssh', 'known_hosts'), 'utf8')).toBe(`${cluster.knownHostsLine}\n`);
+    expect(await readFile(join(suite.home, '.ssh', 'known_hosts'), 'utf8')).toBe(
+      `${suite.cluster.knownHostsLine}\n`,
+    );
 
     // Nobody else gets in: not from login, and not even on node1 itself for the socket.
     expect(await tryConnect('node1:8888', 'bob')).toMatch(/^ConnectionRefusedError .*Connection refused/);
@@ -169,7 +161,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
         'tunnels:',
         `  theirs: { host: cluster, via: node, slurm: { job: ${bobsJob} }, local: "0:127.0.0.1:8888" }`,
       ]);
-      await using fwd = startFwd(['up', file, '--json'], { home });
+      await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
       const failed = await fwd.waitForEvent(inState('theirs', 'failed'), 30_000);
       expect(failed.error).toEqual({
         code: 'AUTH_FAILED',
@@ -193,7 +185,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
       // SSH login into the node (pam_slurm_adopt then rightly refuses it).
       '  short: { host: cluster, via: node, slurm: { submit: { wrap: "while [ ! -e ~/short-done ]; do sleep 0.2; done", args: [-w, node1] } }, local: "0:127.0.0.1:22" }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     const up = await fwd.waitForEvent(inState('short', 'up'), 30_000);
     const id = jobIdOf(up);
     await sh('touch ~/short-done');
@@ -212,7 +204,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
       '    local: 0:127.0.0.1:8890',
       '    ready: { http: /lab/ }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     const shown = await fwd.waitForEvent(
       tunnelEvent('lab', (e) => forwardUrl(e)?.includes('token=') === true),
       30_000,
@@ -248,9 +240,12 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
       '    local: 0:/home/{user}/.jupyter/fwd-{job}.sock',
       '    ready: { http: /api }',
     ]);
-    const browser = join(home, 'browser.sh');
+    const browser = join(suite.home, 'browser.sh');
     await writeFile(browser, '#!/bin/sh\necho "$1" >>"$HOME/opened.txt"\n', { mode: 0o755 });
-    await using fwd = startFwd(['up', file, '--json', '--open'], { home, env: { BROWSER: browser } });
+    await using fwd = startFwd(['up', file, '--json', '--open'], {
+      home: suite.home,
+      env: { BROWSER: browser },
+    });
 
     // The listener is bound at start: a request made now, while the job is submitted and pending
     // and Jupyter starts, is held and answered once Jupyter is up. It never fails.
@@ -277,7 +272,8 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
 
     // --open: the browser got Jupyter's own token URL, read by fwd from the job's output file.
     const opened = await waitFor(
-      async () => (await readFile(join(home, 'opened.txt'), 'utf8').catch(() => '')).trim() || undefined,
+      async () =>
+        (await readFile(join(suite.home, 'opened.txt'), 'utf8').catch(() => '')).trim() || undefined,
       { what: 'the browser to be started', timeoutMs: 20_000 },
     );
     expect(opened).toBe(forwardUrl(up));
@@ -337,7 +333,7 @@ describe.skipIf(skipWithoutDocker)('private notebooks on compute nodes (fake clu
     const written = await sh(`printf %s ${Buffer.from(config).toString('base64')} | base64 -d >~/local.yaml`);
     expect(written.exitCode, written.stderr).toBe(0);
     const fwd = watchFwd(
-      cluster.spawn(
+      suite.cluster.spawn(
         'login',
         [
           'sh',

@@ -1,21 +1,10 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from './support/cluster.js';
+import { describe, expect, it } from 'vitest';
 import { skipWithoutDocker } from './support/docker.js';
 import { type FwdEvent, listenAddress, startFwd } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
-import {
-  type ClusterHome,
-  clusterHome,
-  detailOf,
-  errorOf,
-  inState,
-  jobIdOf,
-  loginShell,
-  tunnelEvent,
-  writeYaml,
-} from './support/slurm-fixtures.js';
+import { clusterSuite, detailOf, errorOf, inState, jobIdOf, tunnelEvent } from './support/slurm-fixtures.js';
 import { waitFor } from './support/wait.js';
 
 // fwd's Slurm tunnels against the fake cluster (docker/slurm), through the real fwd binary: only
@@ -34,26 +23,11 @@ const TWO_PORT_SCRIPT = [
 ].join('\n');
 
 describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', () => {
-  let cluster: Cluster;
-  let homeDir: ClusterHome;
-  let home: string;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ nodes: 2, pendingSeconds: 1, killWaitSeconds: 1 });
-    homeDir = await clusterHome(cluster);
-    home = homeDir.path;
+  const suite = clusterSuite({ nodes: 2, pendingSeconds: 1, killWaitSeconds: 1 }, undefined, async (home) => {
     await copyFile(EXAMPLE_SCRIPT, join(home, 'notebook.sbatch'));
     await writeFile(join(home, 'two-ports.sbatch'), TWO_PORT_SCRIPT);
   });
-  afterAll(async () => {
-    await cluster?.close();
-    await homeDir?.[Symbol.asyncDispose]();
-  });
-
-  const sh = (cmd: string, env: Record<string, string> = {}) => loginShell(cluster).sh(cmd, env);
-  const sbatch = (args: string, env: Record<string, string> = {}) => loginShell(cluster).sbatch(args, env);
-  const jobState = (id: string) => loginShell(cluster).jobState(id);
-  const yaml = (name: string, tunnels: string[]) => writeYaml(home, name, ['tunnels:', ...tunnels]);
+  const { sh, sbatch, jobState, yaml } = suite;
 
   it('submits the example notebook job, shows it pending, forwards to node1 once /api answers, and scancels it on Ctrl-C', async () => {
     const file = await yaml('submit.yaml', [
@@ -63,7 +37,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
       '    local: 0:{node}:8888',
       '    ready: { http: /api }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     await fwd.waitForEvent(tunnelEvent('notebook', (e) => detailOf(e) === 'submitting'));
     const pending = await fwd.waitForEvent(
       tunnelEvent('notebook', (e) => /^job \d+ pending \(Priority\)$/.test(detailOf(e))),
@@ -94,7 +68,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
         `  by-id: { host: cluster, slurm: { job: ${id} }, local: "0:{node}:9001", ready: { tcp: true } }`,
         '  by-name: { host: cluster, slurm: { name: attach-me }, local: "0:{node}:9001", ready: { tcp: true } }',
       ]);
-      await using fwd = startFwd(['up', file, '--json'], { home });
+      await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
       const [byId, byName] = await Promise.all([
         fwd.waitForEvent(inState('by-id', 'up')),
         fwd.waitForEvent(inState('by-name', 'up')),
@@ -115,7 +89,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
     const file = await yaml('later.yaml', [
       '  later: { host: cluster, slurm: { name: later-job }, local: "0:{node}:22" }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     await fwd.waitForEvent(tunnelEvent('later', (e) => detailOf(e) === 'no running job named later-job yet'));
     const id = await sbatch('-J later-job --wrap "sleep 300"');
     try {
@@ -132,7 +106,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
     const tunnel = (name: string, node: string) =>
       `  ${name}: { host: cluster, slurm: { submit: { script: two-ports.sbatch, args: [-w, ${node}] } }, local: ["0:{node}:8001", "0:{node}:8002"], ready: { http: /who } }`;
     const file = await yaml('two.yaml', [tunnel('first', 'node1'), tunnel('second', 'node2')]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     const ups = await Promise.all([
       fwd.waitForEvent(inState('first', 'up')),
       fwd.waitForEvent(inState('second', 'up')),
@@ -158,7 +132,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
     const file = await yaml('external.yaml', [
       '  victim: { host: cluster, slurm: { submit: { wrap: "sleep 300" } }, local: "0:{node}:22" }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     const up = await fwd.waitForEvent(inState('victim', 'up'));
     const id = jobIdOf(up);
     expect((await sh(`scancel ${id}`)).exitCode).toBe(0);
@@ -171,7 +145,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
     const file = await yaml('completes.yaml', [
       '  short: { host: cluster, slurm: { submit: { wrap: "sleep 2" } }, local: "0:{node}:22" }',
     ]);
-    await using fwd = startFwd(['up', file, '--json'], { home });
+    await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
     const up = await fwd.waitForEvent(inState('short', 'up'));
     const id = jobIdOf(up);
     const ended = await fwd.waitForEvent(inState('short', 'ended'));
@@ -192,7 +166,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with slurm: tunnels (fake cluster)', 
         // 8 s: the bound counts from the start, SSH login included (1.5 s was not enough under load).
         `  slow: { host: cluster, slurm: { job: ${slow}, timeout: 8s }, local: "0:{node}:22" }`,
       ]);
-      await using fwd = startFwd(['up', file, '--json'], { home });
+      await using fwd = startFwd(['up', file, '--json'], { home: suite.home });
       const [unknown, failed, timedOut] = await Promise.all([
         fwd.waitForEvent(inState('unknown', 'failed')),
         fwd.waitForEvent(inState('doomed', 'failed')),

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Cluster, ClusterExecResult } from './cluster.js';
+import { afterAll, beforeAll } from 'vitest';
+import { type Cluster, type ClusterExecResult, type StartClusterOptions, startCluster } from './cluster.js';
 import type { FwdEvent } from './fwd-cli.js';
 import { tempHome } from './ssh-home.js';
 
@@ -51,6 +52,54 @@ export function loginShell(cluster: Cluster, user = 'alice'): LoginShell {
     async jobState(id) {
       return /JobState=(\S+)/.exec((await sh(`scontrol show job ${id}`)).stdout)?.[1];
     },
+  };
+}
+
+/**
+ * One fake cluster and one HOME for a `describe` block: started in its `beforeAll` (then
+ * `prepare(home)`, e.g. to copy job scripts), stopped and removed in its `afterAll`. The shell
+ * helpers reach the cluster only when called, so tests can take them at definition time.
+ */
+export interface ClusterSuite extends LoginShell {
+  readonly cluster: Cluster;
+  /** The HOME directory fwd runs with. */
+  readonly home: string;
+  /** Writes HOME/NAME with `tunnels:` and the given lines under it; its path. */
+  yaml(name: string, tunnels: readonly string[]): Promise<string>;
+}
+
+export function clusterSuite(
+  options: StartClusterOptions,
+  homePrefix?: string,
+  prepare?: (home: string) => Promise<void>,
+): ClusterSuite {
+  let cluster: Cluster | undefined;
+  let home: ClusterHome | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(options);
+    home = await clusterHome(cluster, homePrefix);
+    await prepare?.(home.path);
+  });
+  afterAll(async () => {
+    await cluster?.close();
+    await home?.[Symbol.asyncDispose]();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the cluster suite is used before its beforeAll ran');
+    return value;
+  };
+  const shell = (): LoginShell => loginShell(started(cluster));
+  return {
+    get cluster() {
+      return started(cluster);
+    },
+    get home() {
+      return started(home).path;
+    },
+    sh: (cmd, env) => shell().sh(cmd, env),
+    sbatch: (args, env) => shell().sbatch(args, env),
+    jobState: (id) => shell().jobState(id),
+    yaml: (name, tunnels) => writeYaml(started(home).path, name, ['tunnels:', ...tunnels]),
   };
 }
 
