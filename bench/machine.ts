@@ -17,6 +17,8 @@ export interface Machine {
   /** The bench sshd's identification string. */
   readonly sshd: string;
   readonly ssh2: string;
+  /** Loopback TCP's congestion control: with `bbr` the long-path rows stall (bench/README.md). */
+  readonly tcpCongestionControl?: string;
   readonly date: string;
   readonly commit: string;
 }
@@ -54,6 +56,7 @@ export function describeMachine(sshdBanner: string): Machine {
     openssh: quiet('sh', ['-c', 'ssh -V 2>&1']),
     sshd: sshdBanner,
     ssh2: ssh2.version ?? 'unknown',
+    tcpCongestionControl: read('/proc/sys/net/ipv4/tcp_congestion_control').trim() || 'unknown',
     date: new Date().toISOString(),
     commit: `${quiet('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])}${dirty ? '+dirty' : ''}`,
   };

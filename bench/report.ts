@@ -54,6 +54,12 @@ function cpuCells(c: CpuPerUnit | undefined): string {
   return [c.forwarder, c.sshd, c.sink, c.load, c.other, c.wall].map((v) => v.toFixed(0)).join(' | ');
 }
 
+/** Why the long-path rows of a BBR machine are not the forwarders' numbers (bench/README.md). */
+export const BBR_STALLS =
+  "loopback TCP uses bbr here: the delay proxy's loopback hops stall for seconds once more than ~2 MiB " +
+  "is in flight, so fwd's long-path downloads vary run to run; `sysctl -w net.ipv4.tcp_congestion_control=cubic` " +
+  "(Linux's default) for the numbers of the forwarders themselves";
+
 export function printReport(r: BenchResults): void {
   const out: string[] = [];
   const mm = Math.floor(r.durationSeconds / 60);
@@ -66,7 +72,7 @@ export function printReport(r: BenchResults): void {
   const m = r.machine;
   out.push(
     `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.openssh}; ` +
-      `sshd ${m.sshd}; ssh2 ${m.ssh2}; ${m.date}; commit ${m.commit}`,
+      `sshd ${m.sshd}; ssh2 ${m.ssh2}; TCP ${m.tcpCongestionControl ?? 'unknown'}; ${m.date}; commit ${m.commit}`,
   );
   out.push(`candidate: ${r.candidate.command}`);
   const busy = r.backgroundCores;
@@ -77,6 +83,7 @@ export function printReport(r: BenchResults): void {
   );
   if (r.longPath.status === 'measured') {
     for (const row of r.longPath.rows) out.push(`**Long haul: ${inWords(row)}**`);
+    if (m.tcpCongestionControl === 'bbr') out.push(`**WARNING: ${BBR_STALLS}**`);
   }
   if (r.candidate.nativeCrypto === false)
     out.push('**WARNING: the candidate runs without ssh2’s native crypto binding**');
