@@ -152,6 +152,21 @@ describe.skipIf(skipWithoutDocker)('authentication and host keys against OpenSSH
     expect(ssh.alive).toBe(true);
   });
 
+  it('goes on with the key when SSH_AUTH_SOCK is stale, as ssh does, and names the agent when all fail', async () => {
+    const stale = join(dir, 'gone-agent.sock');
+    // The key login works although the agent cannot be reached (ssh skips it silently too).
+    await using ssh = await connect(base({ agent: stale }));
+    expect(await ssh.exec('id -un')).toMatchObject({ code: 0, stdout: 'alice\n' });
+    // With nothing else that works, the failure says why the agent was not used.
+    const error = await connect(
+      base({ agent: stale, privateKey: [{ key: newKeyPair().privateKey, label: '~/.ssh/other' }] }),
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(FwdError);
+    expect(error.code).toBe('AUTH_FAILED');
+    expect(error.message).toContain('tried publickey ~/.ssh/other');
+    expect(error.message).toMatch(/skipped agent \(ssh-agent at \S*gone-agent\.sock: connect ENOENT/);
+  });
+
   it('with IdentitiesOnly offers only the configured key of a crowded agent, as ssh does (MaxAuthTries)', async () => {
     await using agent = await sshAgent(dir);
     const agentEnv = { ...process.env, SSH_AUTH_SOCK: agent.socket };

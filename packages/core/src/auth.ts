@@ -117,6 +117,16 @@ export class AuthPlan {
     };
   }
 
+  /**
+   * ssh2 could not use the agent (a stale SSH_AUTH_SOCK, a refused signature) and goes on with
+   * the next method, as OpenSSH does: the agent counts as skipped, with why, not as tried.
+   */
+  agentFailed(err: Error): void {
+    const at = this.#tried.indexOf('agent');
+    if (at >= 0) this.#tried.splice(at, 1);
+    this.#skipped.push(`agent (${err.message})`);
+  }
+
   /** "tried agent, publickey ~/.ssh/id_ed25519; the server accepts publickey,password". */
   describeFailure(): string {
     const parts: string[] = [this.#tried.length ? `tried ${this.#tried.join(', ')}` : 'had nothing to try'];

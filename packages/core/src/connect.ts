@@ -113,6 +113,8 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
     connectSignal.addEventListener('abort', onAbort, { once: true });
     client.on('error', (err: Error & { level?: string }) => {
       if (hostKeyError) return fail(hostKeyError);
+      // ssh2 reports an agent it cannot use, then tries the next method itself.
+      if (err.level === 'agent') return auth.agentFailed(err);
       const translated = fromSshError(err, where);
       if (translated.code === 'AUTH_FAILED') {
         return fail(
