@@ -303,13 +303,9 @@ describe('fromChannelOpenError', () => {
   });
 
   it('is TRANSPORT_CLOSED when the session went away during the open', () => {
-    for (const message of [
-      'No response from server',
-      'Not connected',
-      '(SSH) Channel open failure: server closed channel unexpectedly',
-    ]) {
-      // ssh2 sets reason '' (not a number) for the last one.
-      const err = Object.assign(new Error(message), { reason: '' });
+    // ssh2 fails pending opens with 'No response from server' when its socket closes.
+    for (const message of ['No response from server', 'Not connected']) {
+      const err = new Error(message);
       expectTranslated(
         fromChannelOpenError(err, 'localhost:8888', where),
         'TRANSPORT_CLOSED',
@@ -317,6 +313,19 @@ describe('fromChannelOpenError', () => {
         `session to ${where} closed while opening localhost:8888`,
       );
     }
+  });
+
+  it('is CHANNEL_REFUSED when the server answers the open with a close (the session lives on)', () => {
+    // ssh2's words for CHANNEL_CLOSE in reply to CHANNEL_OPEN, with reason '' (not a number).
+    const err = Object.assign(new Error('(SSH) Channel open failure: server closed channel unexpectedly'), {
+      reason: '',
+    });
+    expectTranslated(
+      fromChannelOpenError(err, 'localhost:8888', where),
+      'CHANNEL_REFUSED',
+      err,
+      `${where} closed the channel to localhost:8888 instead of opening it`,
+    );
   });
 
   it('is CHANNEL_REFUSED with the message otherwise, and keeps a FwdError', () => {

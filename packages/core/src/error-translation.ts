@@ -141,8 +141,15 @@ export function fromChannelOpenError(err: unknown, target: string, where: string
     return new FwdError('CHANNEL_REFUSED', `${where} refused to open ${target}: ${why}`, { cause: err });
   }
   const message = text(err);
-  if (/no response|not connected|closed/i.test(message)) {
+  // ssh2's words for a connection that went away with the open pending.
+  if (/no response|not connected/i.test(message)) {
     return new FwdError('TRANSPORT_CLOSED', `session to ${where} closed while opening ${target}`, {
+      cause: err,
+    });
+  }
+  // The server answered the open with CHANNEL_CLOSE: a refusal on a session that is still alive.
+  if (/server closed channel/i.test(message)) {
+    return new FwdError('CHANNEL_REFUSED', `${where} closed the channel to ${target} instead of opening it`, {
       cause: err,
     });
   }
