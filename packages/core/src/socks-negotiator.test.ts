@@ -104,17 +104,16 @@ describe('socksNegotiator, SOCKS5 (RFC 1928)', () => {
     expect(await replies.take(10)).toEqual(SOCKS5_OK);
   });
 
-  it('learns IPv6 targets as full colon-hex groups', async () => {
-    const loopback = [...Array(15).fill(0), 1];
-    expect((await socks5(connectRequest(4, loopback))).target).toEqual({
-      host: '0:0:0:0:0:0:0:1',
-      port: 8888,
-    });
+  it('learns IPv6 targets in RFC 5952 text form (zeros compressed, as logs show them)', async () => {
+    const learned = async (bytes: number[]) => (await socks5(connectRequest(4, bytes))).target;
+    expect(await learned([...Array(15).fill(0), 1])).toEqual({ host: '::1', port: 8888 });
+    // RFC 5952 section 4's own examples: the longest zero run goes, a single zero group stays.
     const doc = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 8, 8, 0, 0x20, 0x0c, 0x41, 0x7a];
-    expect((await socks5(connectRequest(4, doc))).target).toEqual({
-      host: '2001:db8:0:0:8:800:200c:417a',
-      port: 8888,
-    });
+    expect(await learned(doc)).toEqual({ host: '2001:db8::8:800:200c:417a', port: 8888 });
+    const oneZero = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1];
+    expect(await learned(oneZero)).toEqual({ host: '2001:db8:0:1:1:1:1:1', port: 8888 });
+    const twoRuns = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+    expect(await learned(twoRuns)).toEqual({ host: '2001:db8::1:0:0:1', port: 8888 });
   });
 
   it('learns a domain name target unresolved (the server resolves it)', async () => {

@@ -187,10 +187,12 @@ async function socks4Request(socket: Socket, reader: ByteReader): Promise<Forwar
   return { host, port };
 }
 
+/** RFC 5952's text form ("::1", "2001:db8::8:800:200c:417a"), as logs and `ss` show it. */
 function formatIPv6(bytes: Buffer): string {
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
-  return groups.join(':');
+  // The WHATWG URL serializer compresses the longest run of zero groups, as RFC 5952 asks.
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
 
 function socks5ReplyFor(error: FwdError): number {
