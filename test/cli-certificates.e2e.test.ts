@@ -12,6 +12,7 @@ import { isUp, listenAddress, startFwd } from './support/fwd-cli.js';
 import { httpGet } from './support/net-client.js';
 import { type SshHome, sshHome } from './support/ssh-home.js';
 import type { Sshd } from './support/sshd.js';
+import { waitFor } from './support/wait.js';
 
 const HTTP = 8080; // docker/sshd-auth serves "fwd-auth ok" on the server's 127.0.0.1:8080
 
@@ -113,6 +114,41 @@ describe.skipIf(skipWithoutDocker)('fwd up with OpenSSH user certificates', () =
     const up = await fwd.waitForEvent(isUp('web'), 30_000);
     expect((await httpGet(listenAddress(up), '/')).body).toContain('fwd-auth ok');
     expect(await sshd.sshdLog()).toContain('ID yaml@fwd-test');
+  });
+
+  it('offers the certificate as it is on disk at each login: one renewed while fwd runs is used after a reconnect', async () => {
+    const key = ca.userKey('renew', 'ed25519');
+    const file = await home.write(
+      'renew.yaml',
+      [
+        'version: 1',
+        'hosts:',
+        '  renewing:',
+        '    host: 127.0.0.1',
+        `    port: ${sshd.port}`,
+        '    user: alice',
+        `    identityFile: ${key.file}`,
+        `    certificateFile: ${key.certificateFile}`,
+        'tunnels:',
+        `  web: { host: renewing, local: "0:127.0.0.1:${HTTP}" }`,
+        '',
+      ].join('\n'),
+    );
+    await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
+    await fwd.waitForEvent(isUp('web'), 30_000);
+    expect(await sshd.sshdLog()).toContain('ID renew@fwd-test');
+    // A renewal tool rewrites the file; then the session drops (network, sshd restart, ...).
+    ca.renew(key, 'renewed@fwd-test');
+    const seen = fwd.events.length;
+    expect((await sshd.exec(['pkill', '-KILL', '-u', 'alice', '-x', 'sshd'])).exitCode).toBe(0);
+    // The reconnect logs in with the renewed certificate (the old one is still valid: only the
+    // file tells them apart), and the tunnel is up again on it.
+    await waitFor(async () => (await sshd.sshdLog()).includes('ID renewed@fwd-test'), {
+      timeoutMs: 30_000,
+      what: 'a login with the renewed certificate',
+    });
+    const again = await fwd.waitForEvent((e) => fwd.events.indexOf(e) >= seen && isUp('web')(e), 30_000);
+    expect((await httpGet(listenAddress(again), '/')).body).toContain('fwd-auth ok');
   });
 
   it('logs in with the certificate ssh-agent holds (SSH_AUTH_SOCK)', async () => {

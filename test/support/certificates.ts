@@ -25,6 +25,8 @@ export interface CertificateAuthority extends AsyncDisposable {
    * ssh-keygen's -V (default "-5m:+1h").
    */
   userKey(name: string, kind: KeyKind, validity?: string): UserKey;
+  /** Signs `key` again as `identity`, over its `-cert.pub`: what a renewal tool does on disk. */
+  renew(key: UserKey, identity: string, validity?: string): void;
 }
 
 const KEYGEN_TYPE: Record<KeyKind, string[]> = {
@@ -54,6 +56,9 @@ export async function certificateAuthority(): Promise<CertificateAuthority> {
         privateKey: readFileSync(file),
         certificate: readFileSync(certificateFile),
       };
+    },
+    renew(key, identity, validity = '-5m:+1h') {
+      keygen('-s', join(dir, 'ca'), '-I', identity, '-n', 'alice', '-V', validity, `${key.file}.pub`);
     },
     [Symbol.asyncDispose]: () => scratch[Symbol.asyncDispose](),
   };

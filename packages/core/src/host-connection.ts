@@ -20,8 +20,15 @@ export interface HostSpec {
   transport?: Transport;
   /** Everything else connect() takes: user, keys, agent, host keys, keepalive, timeouts. */
   session: Omit<ConnectOptions, 'transport' | 'signal'>;
+  /**
+   * Read before each attempt, over `session`'s: keys and certificates as they are on disk now, so
+   * a short-lived certificate renewed while fwd runs is the one the next login offers.
+   */
+  freshCredentials?: () => Promise<FreshCredentials>;
   reconnect?: BackoffOptions;
 }
+
+export type FreshCredentials = Pick<ConnectOptions, 'privateKey' | 'certificates'>;
 
 // sshd sends its banner as soon as it accepts: an attempt silent this long is suspect, even on a
 // loaded machine, and only then are fresh connections polled to see whether the server is elsewhere alive.
@@ -242,8 +249,10 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
       );
     });
     try {
+      const fresh = await this.spec.freshCredentials?.();
       return await connect({
         ...this.spec.session,
+        ...fresh,
         transport,
         signal: hung.signal,
         // The server spoke on this attempt's stream: it is slow, not stuck; stop second-guessing it.

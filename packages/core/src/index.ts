@@ -20,6 +20,7 @@ export { errorCode, errorMessage, fromBindError, fromSocketError } from './error
 export { abortError, asFwdError, ERROR_CODES, FwdError, type FwdErrorCode, isFwdError } from './errors.js';
 export { type LocalListenSpec, listenForward } from './forward-listener.js';
 export {
+  type FreshCredentials,
   HostConnection,
   type HostConnectionEvents,
   type HostSpec,

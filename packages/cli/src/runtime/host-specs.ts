@@ -54,6 +54,7 @@ export async function supervisorSpecFromPlan(plan: Plan, ctx: SpecContext): Prom
       local: planned.local === true,
       // Homes are shared across the cluster: the same user and keys log into its nodes.
       session: spec.session,
+      ...(spec.freshCredentials ? { freshCredentials: spec.freshCredentials } : {}),
       ...(spec.reconnect ? { reconnect: spec.reconnect } : {}),
       knownHostsFiles: planned.userKnownHostsFiles,
       globalKnownHostsFiles: planned.globalKnownHostsFiles,
@@ -135,6 +136,8 @@ async function hostSpec(
       ...(hop.agentSocket ? { agent: hop.agentSocket } : {}),
       ...(hop.identitiesOnly ? { identitiesOnly: true } : {}),
     },
+    // Re-read at each login, silently (missing files were reported above): renewed certificates.
+    freshCredentials: () => new CredentialFiles(() => undefined).forHop(hop),
     reconnect: host.reconnect,
   };
   if (via !== undefined) spec.via = via;

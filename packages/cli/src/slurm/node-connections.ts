@@ -20,6 +20,8 @@ export interface NodeAccess {
   readonly local: boolean;
   /** The host's session settings (user, keys, agent, prompts, keepalive): homes are shared, so they work on nodes. */
   readonly session: HostSpec['session'];
+  /** Keys and certificates as they are on disk at each login (see HostSpec.freshCredentials). */
+  readonly freshCredentials?: HostSpec['freshCredentials'];
   readonly reconnect?: BackoffOptions;
   /** The user's known_hosts files on this machine (accept-new records in the first). */
   readonly knownHostsFiles: readonly string[];
@@ -126,6 +128,7 @@ export class NodeConnections {
       transport: route.transport,
       session: { ...access.session, hostKeys },
     };
+    if (access.freshCredentials) spec.freshCredentials = access.freshCredentials;
     if (access.reconnect) spec.reconnect = access.reconnect;
     const connection = new HostConnection(spec, undefined);
     connection.on('up', () => route.established());
