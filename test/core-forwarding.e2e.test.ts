@@ -171,7 +171,7 @@ describe.skipIf(skipWithoutDocker)('forwarding against OpenSSH', () => {
     expect((await back).toString()).toBe('v4a');
   });
 
-  it('closes the client socket at once when the server refuses the channel', async () => {
+  it('resets a client that sent nothing when the server refuses the channel', async () => {
     await using forward = await ssh.forwardLocal({
       bind: { port: 0 },
       target: { host: '127.0.0.1', port: 1 },

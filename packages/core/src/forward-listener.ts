@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { type ChannelOpener, type ForwardTarget, withDefaultHost } from './endpoints.js';
+import { refuseTellingHttp } from './http-refusal.js';
 import { ListeningForward } from './listening-forward.js';
 import { socksNegotiator } from './socks-negotiator.js';
 import type { ForwardSpec } from './tunnel-status.js';
@@ -27,7 +28,8 @@ export function listenForward(
   if (forward.kind === 'local') {
     const fixed = forward.target;
     const target = options.target ?? (() => fixed);
-    negotiator = { target: async () => target() };
+    // A browser whose request fwd cannot carry gets a 503 saying why, not a reset.
+    negotiator = { target: async () => target(), failed: refuseTellingHttp };
   }
   return ListeningForward.listen(opener, negotiator, {
     bind: withDefaultHost(forward.bind),

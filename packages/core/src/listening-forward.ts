@@ -46,7 +46,8 @@ export interface Negotiator {
   /** Resolves with the target, or undefined when the client gave up or spoke garbage. */
   target(socket: Socket): Promise<ForwardTarget | undefined>;
   opened?(socket: Socket): void;
-  failed?(socket: Socket, error: FwdError): void;
+  /** Tells the client why, in its protocol; true if the socket then closes on its own (no reset). */
+  failed?(socket: Socket, error: FwdError): boolean | undefined;
 }
 
 export interface ListenOptions {
@@ -136,6 +137,9 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
     this.#closing ??= (async () => {
       this.#closed.abort();
       const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      // Connections refused just before (a tunnel that failed closes its hold, then its listeners)
+      // are told why first, e.g. a browser's 503; the ones still pending after that are dropped.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       for (const socket of this.#pending) socket.destroy();
       await Promise.all([stopped, this.#connections.abortAll()]);
       this.#resolveClosed();
@@ -167,9 +171,9 @@ export class ListeningForward extends EventEmitter<ForwardEvents> implements Asy
       channel = await this.#opener(target, origin);
     } catch (err) {
       const error = asFwdError(err, 'CHANNEL_REFUSED');
-      this.#negotiator.failed?.(socket, error);
+      const answered = this.#negotiator.failed?.(socket, error) === true;
       // A reset tells the client the truth (refused), where a clean FIN would look like an empty reply.
-      if (!socket.destroyed) socket.resetAndDestroy();
+      if (!answered && !socket.destroyed) socket.resetAndDestroy();
       this.#connections.failed(id, from, error);
       return;
     } finally {

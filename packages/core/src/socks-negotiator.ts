@@ -116,9 +116,10 @@ export function socksNegotiator(): Negotiator {
       else socket.write(Buffer.from([5, SOCKS5_REPLY.succeeded, 0, 1, 0, 0, 0, 0, 0, 0]));
     },
     failed(socket, error) {
-      if (socket.destroyed) return;
+      if (socket.destroyed) return false;
       if (pending.get(socket)?.version === 4) socket.end(Buffer.from([0, 0x5b, 0, 0, 0, 0, 0, 0]));
       else socket.end(Buffer.from([5, socks5ReplyFor(error), 0, 1, 0, 0, 0, 0, 0, 0]));
+      return false;
     },
   };
 }

@@ -166,6 +166,32 @@ describe('TunnelRuntime without a host session of its own', () => {
     await tunnel.close();
   });
 
+  it('answers a held HTTP request with a 503 carrying the reason when the gate fails', async () => {
+    const gate = manualGate();
+    const tunnel = hostless(gate.gate, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '{node}', port: 8888 } },
+    ]);
+    const seen = watch(tunnel);
+    await tunnel.start();
+    const socket = await connectTo(tunnel.status().forwards[0]?.listen ?? '');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise<void>((resolve, reject) => {
+      socket.once('end', resolve);
+      socket.once('error', reject);
+    });
+    socket.write('GET /lab HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await seen.status((s) => s.connectionsWaiting === 1);
+    // The tunnel then closes its listener too: the answer must come before that drops the socket.
+    gate.fail(new FwdError('SLURM_JOB_ENDED', 'job 7 FAILED (NonZeroExitCode)'));
+    await ended;
+    const reply = Buffer.concat(chunks).toString();
+    expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(reply.endsWith('\r\n\r\nfwd: job 7 FAILED (NonZeroExitCode) (SLURM_JOB_ENDED)\n')).toBe(true);
+    socket.destroy();
+    await tunnel.close();
+  });
+
   it('fails at start, without opening its gate, when a listener cannot be bound', async () => {
     const gate = manualGate();
     let opened = false;
