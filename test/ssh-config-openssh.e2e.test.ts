@@ -104,6 +104,23 @@ Host final.example
     hosts: ['early', 'viafinal', 'plain'],
   },
   {
+    name: 'Match exec: run by the shell, exit 0 matches, %h %n %p %r %u %d as obtained so far',
+    config: `Match exec "test %h = login.example -a %n = login.example"
+  User viaexec
+Match host other exec "exit 1"
+  Port 2201
+Match exec "test %p = 22 -a %r = %u -a -d %d"
+  Port 2202
+Match !exec "false" originalhost other
+  ServerAliveInterval 17
+Host *
+  HostName %h.internal
+Match exec "test %h = x.internal"
+  ConnectTimeout 7
+`,
+    hosts: ['login.example', 'other', 'x'],
+  },
+  {
     name: 'Include: globs, relative to ~/.ssh, ~, inside blocks, and in blocks that do not apply',
     config: `Include conf.d/*.conf
 Host cluster

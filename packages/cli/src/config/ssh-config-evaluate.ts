@@ -46,6 +46,10 @@ export interface EvaluateInput {
   localUser: string;
   /** Given before any file is read (a `user@` in the destination, a YAML `user:`): first obtained, so it wins. */
   preset?: { user?: string; port?: number };
+  /** For `Match exec`'s %d. */
+  homeDir?: string;
+  /** Runs `Match exec` commands (see MatchSubject.exec); absent, they are not run. */
+  matchExec?: (command: string) => boolean;
 }
 
 const PRESET = { file: 'the command line', line: 0 };
@@ -95,8 +99,12 @@ export function evaluateSshConfig(input: EvaluateInput): Evaluated {
             : expandHostName(values.hostName, input.name),
       currentUser: () => values.user?.value ?? input.localUser,
       currentTag: () => values.tag?.value,
+      currentPort: () => values.port?.value ?? 22,
+      currentHostKeyAlias: () => values.hostKeyAlias?.value,
       localUser: input.localUser,
+      homeDir: input.homeDir ?? '',
       finalPass,
+      ...(input.matchExec ? { exec: input.matchExec } : {}),
     };
     const run = (
       lines: readonly SshConfigLine[],

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { matchPattern, matchPatternList } from '@fwd/core';
 import { SshConfigError, type SshConfigLine } from './ssh-config-lexer.js';
+import { tokenTable } from './ssh-config-tokens.js';
 
 /** What Host and Match lines are evaluated against (readconf.c's host, original_host, pw, options). */
 export interface MatchSubject {
@@ -13,8 +15,51 @@ export interface MatchSubject {
   currentUser(): string;
   /** For `Match tagged`: Tag obtained so far. */
   currentTag(): string | undefined;
+  /** For `Match exec`'s %p and %k: Port and HostKeyAlias obtained so far. */
+  currentPort(): number;
+  currentHostKeyAlias(): string | undefined;
   localUser: string;
+  /** For `Match exec`'s %d. */
+  homeDir: string;
   finalPass: boolean;
+  /**
+   * Runs a `Match exec` command (its tokens expanded) and says whether it exited 0; absent, the
+   * command is not run and its block is taken as not matching, with a note.
+   */
+  exec?: (command: string) => boolean;
+}
+
+/**
+ * `Match exec` as OpenSSH runs it (readconf.c execute_in_shell): `$SHELL -c COMMAND`, else
+ * /bin/sh; stdin and stdout on /dev/null, stderr the user's; a match when it exits 0.
+ */
+export function runMatchExec(command: string): boolean {
+  const shell = process.env.SHELL || '/bin/sh';
+  const run = spawnSync(shell, ['-c', command], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (run.error) throw new Error(`Match exec: cannot run ${shell}: ${run.error.message}`);
+  return run.status === 0;
+}
+
+/** match_cfg_line()'s tokens for exec: %C %L %d %h %k %l %n %p %r %u (no ${VAR}: the shell sees those). */
+function execCommand(line: SshConfigLine, pattern: string, subject: MatchSubject): string {
+  const host = subject.currentHostName();
+  const table = tokenTable({
+    alias: subject.originalHost,
+    hostName: host,
+    port: subject.currentPort(),
+    user: subject.currentUser(),
+    localUser: subject.localUser,
+    homeDir: subject.homeDir,
+  });
+  const tokens: Record<string, string> = { ...table, k: subject.currentHostKeyAlias() ?? host };
+  delete tokens.i;
+  return pattern.replace(/%(.?)/g, (whole, key: string) => {
+    if (key === '%') return '%';
+    const value = tokens[key];
+    if (value === undefined)
+      throw new SshConfigError(line.file, line.line, `Match exec: unknown token ${whole || '%'}`);
+    return value;
+  });
 }
 
 /** The outcome of a Host or Match line. */
@@ -57,7 +102,8 @@ const NOT_EVALUATED = new Set(['localnetwork', 'version', 'sessiontype', 'comman
 /**
  * A `Match` line, as readconf.c's match_cfg_line() evaluates it: every criterion must hold,
  * `!criterion` negates one, `all` stands alone, `canonical`/`final` hold on the final pass only.
- * `exec` is never run (fwd runs no command to read a config): it counts as not matching.
+ * `exec` runs its command through `subject.exec`, as ssh does, only while the criteria before it
+ * held; without a runner it counts as not matching, with a note.
  */
 export function matchLine(line: SshConfigLine, subject: MatchSubject): SectionOutcome {
   const fail = (what: string): never => {
@@ -108,10 +154,13 @@ export function matchLine(line: SshConfigLine, subject: MatchSubject): SectionOu
         matched = matchPatternList(subject.currentTag() ?? '', pattern, false) === 1;
         break;
       case 'exec':
-        // OpenSSH skips the command once an earlier criterion failed; otherwise it would run it.
-        if (result)
-          note = `Match exec ${JSON.stringify(pattern)} is not run by fwd; its block is taken as not matching`;
-        matched = false;
+        // OpenSSH skips the command once an earlier criterion failed: the block is off anyway.
+        if (!result) continue;
+        if (subject.exec) matched = subject.exec(execCommand(line, pattern, subject));
+        else {
+          note = `Match exec ${JSON.stringify(pattern)} is not run here; its block is taken as not matching`;
+          matched = false;
+        }
         break;
       default:
         if (!NOT_EVALUATED.has(attribute)) fail(`Unsupported Match attribute ${attribute}`);

@@ -97,12 +97,37 @@ Match all
     expect(resolveSshHost('node3', o).identityAgent).toBeUndefined();
   });
 
-  it('never runs Match exec, and says so', () => {
-    const configText = `Match exec "touch ${home}/ran"\n  User exec\n`;
-    const resolved = resolveSshHost('x', { ...options, configText });
-    expect(resolved.user).toBe('alice');
-    expect(existsSync(join(home, 'ran'))).toBe(false);
-    expect(resolved.notes).toEqual([expect.stringMatching(/line 1: Match exec .* is not run by fwd/)]);
+  it('runs Match exec as ssh does: exit 0 matches, tokens are those of the moment, skipped after a failed criterion', () => {
+    const ran: string[] = [];
+    const matchExec = (command: string): boolean => {
+      ran.push(command);
+      return !command.startsWith('false');
+    };
+    const configText = [
+      'Match exec "false %h"',
+      '  User never',
+      'Match host other exec "true never-run"',
+      '  Port 2201',
+      'Match exec "true %h %n %p %r %u %d %k %%"',
+      '  User ops',
+      '  HostName Login.Example',
+      'Match !exec "false"',
+      '  Port 2202',
+      '',
+    ].join('\n');
+    const resolved = resolveSshHost('x', { ...options, configText, matchExec });
+    expect(resolved).toMatchObject({ user: 'ops', port: 2202, hostName: 'login.example' });
+    expect(resolved.notes).toEqual([]);
+    expect(ran).toEqual(['false x', `true x x 22 alice alice ${home} x %`, 'false']);
+  });
+
+  it('runs Match exec in the shell by default, and stops at an unknown token as ssh does', () => {
+    const configText = `Match exec "touch ${home}/ran-%r && test -e ${home}/ran-alice"\n  User exec\n`;
+    expect(resolveSshHost('x', { ...options, configText }).user).toBe('exec');
+    expect(existsSync(join(home, 'ran-alice'))).toBe(true);
+    expect(() => resolveSshHost('x', { ...options, configText: 'Match exec "echo %i"\n  User x\n' })).toThrow(
+      /line 1: Match exec: unknown token %i/,
+    );
   });
 
   it('applies a negated Match criterion (Match !user ops)', () => {
@@ -246,6 +271,12 @@ describe('sshConfigHostNames', () => {
     expect(names.filter(known)).toEqual(names);
     // Only `Host *` applies (or a negation excludes it): still a likely typo.
     expect(['bad.example', 'gpu12', 'cpu4', 'clustr', 'nothing'].filter(known)).toEqual([]);
+  });
+
+  it('runs no Match exec command while it only checks names (validating tunnels.yaml)', () => {
+    write('.ssh/config', `Match exec "touch ${home}/ran"\n  User x\nHost cluster\n  User y\n`);
+    expect(sshConfigHostNames(options)('cluster')).toBe(true);
+    expect(existsSync(join(home, 'ran'))).toBe(false);
   });
 
   it('lets the plan report a config ssh would refuse instead of calling every name unknown', () => {

@@ -9,6 +9,7 @@ import {
 } from './ssh-config-evaluate.js';
 import { ConfigFiles, readIfExists } from './ssh-config-include.js';
 import { SshConfigError } from './ssh-config-lexer.js';
+import { runMatchExec } from './ssh-config-match.js';
 import { type ConnectionTokens, expandHome, expandPath } from './ssh-config-tokens.js';
 import type { Obtained, StrictHostKeyChecking } from './ssh-config-values.js';
 
@@ -30,6 +31,8 @@ export interface SshConfigOptions {
   env?: Env;
   /** Reads a config file (tests count reads); default: the file system. */
   read?: (path: string) => string | undefined;
+  /** Runs a `Match exec` command, true when it exits 0; default: `$SHELL -c`, as ssh does. */
+  matchExec?: (command: string) => boolean;
 }
 
 /** What ~/.ssh/config says about one host, with OpenSSH's defaults filled in: what `ssh -G` prints. */
@@ -99,8 +102,8 @@ const where = (o: Obtained<unknown> | undefined): string | undefined =>
  * Resolves a host name through ssh config the way `ssh -G NAME` does (OpenSSH readconf.c):
  * first value obtained wins; Host patterns with `!`; Match host/originalhost/user/localuser/all/
  * canonical/final/tagged with `!`; Include (relative to ~/.ssh, globs, inside blocks); quoted
- * values; `%` tokens and `${VAR}` in paths; `~`; the OpenSSH defaults. `Match exec` is never run
- * and hostname canonicalization (DNS) is not done: both are reported in `notes`/`ignored`.
+ * values; `%` tokens and `${VAR}` in paths; `~`; the OpenSSH defaults; `Match exec` commands
+ * (run as ssh runs them). Hostname canonicalization (DNS) is not done: reported in `ignored`.
  * `preset` is what ssh takes from its command line (`user@`, `-p`): it wins over the files.
  * Throws SshConfigError (file and line) where ssh would refuse the config.
  *
@@ -120,6 +123,9 @@ export function resolveSshHost(
     name: alias,
     localUser: options.user,
     preset,
+    homeDir: options.homeDir,
+    // Resolving a host for a login: its Match exec commands run, as ssh runs them.
+    matchExec: options.matchExec ?? runMatchExec,
   });
   const c = evaluated.values;
   const hostName = c.hostName
