@@ -151,6 +151,45 @@ describe.skipIf(skipWithoutDocker)('fwd up with OpenSSH user certificates', () =
     expect((await httpGet(listenAddress(again), '/')).body).toContain('fwd-auth ok');
   });
 
+  it('keeps reconnecting while its certificate has run out, and is back once it is renewed', async () => {
+    const key = ca.userKey('lapse', 'ed25519');
+    const file = await home.write(
+      'lapse.yaml',
+      [
+        'version: 1',
+        'hosts:',
+        '  lapsing:',
+        '    host: 127.0.0.1',
+        `    port: ${sshd.port}`,
+        '    user: alice',
+        `    identityFile: ${key.file}`,
+        `    certificateFile: ${key.certificateFile}`,
+        'tunnels:',
+        `  web: { host: lapsing, local: "0:127.0.0.1:${HTTP}" }`,
+        '',
+      ].join('\n'),
+    );
+    await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
+    await fwd.waitForEvent(isUp('web'), 30_000);
+    // The certificate on disk runs out (an expired one stands for it), then the session drops.
+    ca.renew(key, 'lapsed@fwd-test', '20200101:20200102');
+    expect((await sshd.exec(['pkill', '-KILL', '-u', 'alice', '-x', 'sshd'])).exitCode).toBe(0);
+    const waiting = await fwd.waitForEvent(
+      (e) =>
+        e.event === 'host' &&
+        e.state === 'reconnecting' &&
+        (e.error as { code?: string } | undefined)?.code === 'AUTH_FAILED',
+      30_000,
+    );
+    expect((waiting.error as { message: string }).message).toContain('get a new certificate from your CA');
+    const seen = fwd.events.length;
+    ca.renew(key, 'back@fwd-test');
+    const back = await fwd.waitForEvent((e) => fwd.events.indexOf(e) >= seen && isUp('web')(e), 60_000);
+    expect((await httpGet(listenAddress(back), '/')).body).toContain('fwd-auth ok');
+    expect(await sshd.sshdLog()).toContain('ID back@fwd-test');
+    expect(fwd.events.some((e) => e.state === 'failed')).toBe(false);
+  });
+
   it('logs in with the certificate ssh-agent holds (SSH_AUTH_SOCK)', async () => {
     const key = ca.userKey('agent', 'ed25519');
     await using agent = await sshAgent(ca.dir);

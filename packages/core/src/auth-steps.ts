@@ -36,6 +36,17 @@ export interface StepsInput {
   promptsUnavailable?: string;
 }
 
+/**
+ * AUTH_FAILED before anything was sent: every certificate the user named is expired, not yet
+ * valid or unreadable. A long-running connection retries it (the files are read again each
+ * time, so a renewed certificate ends it); other AUTH_FAILED stay final.
+ */
+export class CertificateUnusableError extends FwdError {
+  constructor(message: string) {
+    super('AUTH_FAILED', message);
+  }
+}
+
 export interface PlannedSteps {
   steps: Step[];
   /** The user's own certificates (CertificateFile), usable now: the agent may hold their keys. */
@@ -86,8 +97,7 @@ export function planSteps(options: StepsInput, where: string, nowMs: number): Pl
     steps.push({ method: 'certificate', label: `certificate ${source.label}`, cert });
   }
   if (given.length > 0 && certificates.length === 0) {
-    throw new FwdError(
-      'AUTH_FAILED',
+    throw new CertificateUnusableError(
       `authentication to ${where} not attempted: ${skipped.join('; ')}; get a new certificate from your CA`,
     );
   }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { CertificateUnusableError } from './auth-steps.js';
 import { type BackoffOptions, backoffDelay, pause } from './backoff.js';
 import { type ConnectOptions, connect } from './connect.js';
 import { DEFAULTS } from './defaults.js';
@@ -184,7 +185,10 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
       }
       if (stop.aborted) break;
       failure ??= new FwdError('TRANSPORT_CLOSED', `session to ${this.spec.name} ended`);
-      if (failure.fatal) {
+      // A certificate that ran out while fwd ran: nothing reached the server, and the next attempt
+      // reads the files again, so it waits (without probing) for the renewal instead of failing.
+      const awaitingRenewal = this.#everUp && failure instanceof CertificateUnusableError;
+      if (failure.fatal && !awaitingRenewal) {
         this.#setStatus({ state: 'failed', lastError: failure, retryAt: undefined });
         this.#rejectWaiters(failure);
         return;
@@ -196,7 +200,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
         lastError: failure,
         retryAt: Date.now() + delay,
       });
-      await this.#waitBeforeRetry(delay, stop);
+      await this.#waitBeforeRetry(delay, stop, !awaitingRenewal);
     }
   }
 
@@ -204,15 +208,17 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
    * Waits out the backoff, but polls reachability meanwhile (a bare transport connect, no SSH):
    * a server that answers again is retried at once instead of up to `maxMs` later.
    */
-  async #waitBeforeRetry(delayMs: number, stop: AbortSignal): Promise<void> {
+  async #waitBeforeRetry(delayMs: number, stop: AbortSignal, probe: boolean): Promise<void> {
     if (delayMs <= 0) return;
     const wake = new AbortController();
     this.#wake = wake;
     const onStop = (): void => wake.abort();
     stop.addEventListener('abort', onStop, { once: true });
-    const probing = untilReachable(() => this.#transportNow(), wake.signal).then((back) => {
-      if (back) wake.abort();
-    });
+    const probing = probe
+      ? untilReachable(() => this.#transportNow(), wake.signal).then((back) => {
+          if (back) wake.abort();
+        })
+      : undefined;
     await pause(delayMs, wake.signal);
     wake.abort();
     stop.removeEventListener('abort', onStop);

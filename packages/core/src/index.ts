@@ -1,5 +1,6 @@
 export { abortable } from './abortable.js';
 export type { AuthOptions, CertificateSource, KeyboardInteractiveRequest, PrivateKeySource } from './auth.js';
+export { CertificateUnusableError } from './auth-steps.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export { nativeCryptoAvailable } from './binding.js';
 export { type CommandTransportOptions, commandTransport } from './command-transport.js';
