@@ -61,6 +61,30 @@ describe.skipIf(skipWithoutDocker)('fwd up with OpenSSH user certificates', () =
     await ca?.[Symbol.asyncDispose]();
   });
 
+  /** HOME/NAME.yaml: host NAME logs in with `key` and its certificateFile; tunnel `web` to the HTTP target. */
+  const yamlWithCertificate = (name: string, key: UserKey): Promise<string> =>
+    home.write(
+      `${name}.yaml`,
+      [
+        'version: 1',
+        'hosts:',
+        `  ${name}:`,
+        '    host: 127.0.0.1',
+        `    port: ${sshd.port}`,
+        '    user: alice',
+        `    identityFile: ${key.file}`,
+        `    certificateFile: ${key.certificateFile}`,
+        'tunnels:',
+        `  web: { host: ${name}, local: "0:127.0.0.1:${HTTP}" }`,
+        '',
+      ].join('\n'),
+    );
+
+  /** Kills alice's sshd processes: fwd's session drops as it does when the network fails. */
+  const dropSession = async (): Promise<void> => {
+    expect((await sshd.exec(['pkill', '-KILL', '-u', 'alice', '-x', 'sshd'])).exitCode).toBe(0);
+  };
+
   const ssh = (host: string): string =>
     execFileSync(
       'ssh',
@@ -94,22 +118,7 @@ describe.skipIf(skipWithoutDocker)('fwd up with OpenSSH user certificates', () =
 
   it('takes certificateFile: from tunnels.yaml', async () => {
     const key = ca.userKey('yaml', 'rsa');
-    const file = await home.write(
-      'yaml.yaml',
-      [
-        'version: 1',
-        'hosts:',
-        '  cert-host:',
-        '    host: 127.0.0.1',
-        `    port: ${sshd.port}`,
-        '    user: alice',
-        `    identityFile: ${key.file}`,
-        `    certificateFile: ${key.certificateFile}`,
-        'tunnels:',
-        `  web: { host: cert-host, local: "0:127.0.0.1:${HTTP}" }`,
-        '',
-      ].join('\n'),
-    );
+    const file = await yamlWithCertificate('cert-host', key);
     await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
     const up = await fwd.waitForEvent(isUp('web'), 30_000);
     expect((await httpGet(listenAddress(up), '/')).body).toContain('fwd-auth ok');
@@ -118,29 +127,14 @@ describe.skipIf(skipWithoutDocker)('fwd up with OpenSSH user certificates', () =
 
   it('offers the certificate as it is on disk at each login: one renewed while fwd runs is used after a reconnect', async () => {
     const key = ca.userKey('renew', 'ed25519');
-    const file = await home.write(
-      'renew.yaml',
-      [
-        'version: 1',
-        'hosts:',
-        '  renewing:',
-        '    host: 127.0.0.1',
-        `    port: ${sshd.port}`,
-        '    user: alice',
-        `    identityFile: ${key.file}`,
-        `    certificateFile: ${key.certificateFile}`,
-        'tunnels:',
-        `  web: { host: renewing, local: "0:127.0.0.1:${HTTP}" }`,
-        '',
-      ].join('\n'),
-    );
+    const file = await yamlWithCertificate('renewing', key);
     await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
     await fwd.waitForEvent(isUp('web'), 30_000);
     expect(await sshd.sshdLog()).toContain('ID renew@fwd-test');
     // A renewal tool rewrites the file; then the session drops (network, sshd restart, ...).
     ca.renew(key, 'renewed@fwd-test');
     const seen = fwd.events.length;
-    expect((await sshd.exec(['pkill', '-KILL', '-u', 'alice', '-x', 'sshd'])).exitCode).toBe(0);
+    await dropSession();
     // The reconnect logs in with the renewed certificate (the old one is still valid: only the
     // file tells them apart), and the tunnel is up again on it.
     await waitFor(async () => (await sshd.sshdLog()).includes('ID renewed@fwd-test'), {
@@ -153,27 +147,12 @@ describe.skipIf(skipWithoutDocker)('fwd up with OpenSSH user certificates', () =
 
   it('keeps reconnecting while its certificate has run out, and is back once it is renewed', async () => {
     const key = ca.userKey('lapse', 'ed25519');
-    const file = await home.write(
-      'lapse.yaml',
-      [
-        'version: 1',
-        'hosts:',
-        '  lapsing:',
-        '    host: 127.0.0.1',
-        `    port: ${sshd.port}`,
-        '    user: alice',
-        `    identityFile: ${key.file}`,
-        `    certificateFile: ${key.certificateFile}`,
-        'tunnels:',
-        `  web: { host: lapsing, local: "0:127.0.0.1:${HTTP}" }`,
-        '',
-      ].join('\n'),
-    );
+    const file = await yamlWithCertificate('lapsing', key);
     await using fwd = startFwd(['up', file, '--json'], { home: home.dir });
     await fwd.waitForEvent(isUp('web'), 30_000);
     // The certificate on disk runs out (an expired one stands for it), then the session drops.
     ca.renew(key, 'lapsed@fwd-test', '20200101:20200102');
-    expect((await sshd.exec(['pkill', '-KILL', '-u', 'alice', '-x', 'sshd'])).exitCode).toBe(0);
+    await dropSession();
     const waiting = await fwd.waitForEvent(
       (e) =>
         e.event === 'host' &&

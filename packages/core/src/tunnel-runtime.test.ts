@@ -69,6 +69,18 @@ function connectTo(listen: string): Promise<Socket> {
   });
 }
 
+/** A hostless tunnel with a `-L` forward behind a manual gate, started, and a client connected to it. */
+async function gatedWithClient() {
+  const gate = manualGate();
+  const tunnel = hostless(gate.gate, [
+    { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '{node}', port: 8888 } },
+  ]);
+  const seen = watch(tunnel);
+  await tunnel.start();
+  const socket = await connectTo(tunnel.status().forwards[0]?.listen ?? '');
+  return { gate, tunnel, seen, socket };
+}
+
 describe('TunnelRuntime without a host session of its own', () => {
   it('waits on its gate, shows its progress and facts, and ends stopped', async () => {
     const gate = manualGate();
@@ -144,13 +156,7 @@ describe('TunnelRuntime without a host session of its own', () => {
   });
 
   it('holds a connection made while the gate is pending, then closes it with the reason when the gate fails', async () => {
-    const gate = manualGate();
-    const tunnel = hostless(gate.gate, [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '{node}', port: 8888 } },
-    ]);
-    const seen = watch(tunnel);
-    await tunnel.start();
-    const socket = await connectTo(tunnel.status().forwards[0]?.listen ?? '');
+    const { gate, tunnel, seen, socket } = await gatedWithClient();
     const closed = new Promise<string>((resolve) => {
       socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
       socket.once('close', () => resolve('closed'));
@@ -167,13 +173,7 @@ describe('TunnelRuntime without a host session of its own', () => {
   });
 
   it('answers a held HTTP request with a 503 carrying the reason when the gate fails', async () => {
-    const gate = manualGate();
-    const tunnel = hostless(gate.gate, [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '{node}', port: 8888 } },
-    ]);
-    const seen = watch(tunnel);
-    await tunnel.start();
-    const socket = await connectTo(tunnel.status().forwards[0]?.listen ?? '');
+    const { gate, tunnel, seen, socket } = await gatedWithClient();
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
     const ended = new Promise<void>((resolve, reject) => {
