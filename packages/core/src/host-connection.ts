@@ -4,8 +4,9 @@ import { type BackoffOptions, backoffDelay, pause } from './backoff.js';
 import { type ConnectOptions, connect } from './connect.js';
 import { DEFAULTS } from './defaults.js';
 import { formatEndpoint, type TcpAddress } from './endpoints.js';
-import { abortError, asFwdError, FwdError } from './errors.js';
+import { asFwdError, FwdError } from './errors.js';
 import { untilReachable } from './reachability.js';
+import { SessionWaiters } from './session-waiters.js';
 import type { SshSession } from './ssh-session.js';
 import { tcpTransport } from './tcp-transport.js';
 import type { Transport } from './transport.js';
@@ -64,7 +65,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
   readonly #stop = new AbortController();
   #session: SshSession | undefined;
   #status: HostStatus;
-  #waiters = new Set<{ resolve: (s: SshSession) => void; reject: (e: FwdError) => void }>();
+  readonly #waiters = new SessionWaiters();
   #running: Promise<void> | undefined;
   #everUp = false;
   #wake: AbortController | undefined;
@@ -111,32 +112,18 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     if (this.#status.state === 'closed' || this.#closing) {
       return Promise.reject(new FwdError('TRANSPORT_CLOSED', `connection to ${this.spec.name} is closed`));
     }
-    if (signal?.aborted) return Promise.reject(abortError(signal, `waiting for ${this.spec.name}`));
-    return new Promise<SshSession>((resolve, reject) => {
-      const settle = (outcome: SshSession | FwdError): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
-        if (outcome instanceof FwdError) reject(outcome);
-        else resolve(outcome);
-      };
-      const waiter = { resolve: settle, reject: settle };
-      const timer = Number.isFinite(waitMs)
-        ? setTimeout(() => {
-            const why = this.#status.lastError ? `: ${this.#status.lastError.message}` : '';
-            const state = this.#status.state;
-            settle(
-              new FwdError(
-                'TRANSPORT_CLOSED',
-                `no session to ${this.spec.name} within ${waitMs} ms (${state}${why})`,
-              ),
-            );
-          }, waitMs)
-        : undefined;
-      const onAbort = (): void => settle(abortError(signal, `waiting for ${this.spec.name}`));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.wait(
+      waitMs,
+      () => {
+        const why = this.#status.lastError ? `: ${this.#status.lastError.message}` : '';
+        return new FwdError(
+          'TRANSPORT_CLOSED',
+          `no session to ${this.spec.name} within ${waitMs} ms (${this.#status.state}${why})`,
+        );
+      },
+      signal,
+      `waiting for ${this.spec.name}`,
+    );
   }
 
   /** Checks the live session at once (after a sleep or network change); a dead one reconnects. */
@@ -154,7 +141,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
     this.#closing ??= (async () => {
       this.#stop.abort();
       await this.#session?.close();
-      this.#rejectWaiters(new FwdError('TRANSPORT_CLOSED', `connection to ${this.spec.name} is closed`));
+      this.#waiters.rejectAll(new FwdError('TRANSPORT_CLOSED', `connection to ${this.spec.name} is closed`));
       await this.#running;
       this.#setStatus({ state: 'closed', retryAt: undefined });
     })();
@@ -177,7 +164,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
         this.#setStatus({ state: 'up', retryAt: undefined, reconnects });
         this.#everUp = true;
         this.emit('up', session);
-        for (const waiter of [...this.#waiters]) waiter.resolve(session);
+        this.#waiters.resolveAll(session);
         failure = await session.closed;
         this.#session = undefined;
       } catch (err) {
@@ -190,7 +177,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
       const awaitingRenewal = this.#everUp && failure instanceof CertificateUnusableError;
       if (failure.fatal && !awaitingRenewal) {
         this.#setStatus({ state: 'failed', lastError: failure, retryAt: undefined });
-        this.#rejectWaiters(failure);
+        this.#waiters.rejectAll(failure);
         return;
       }
       // A fresh connection was answered while this attempt hung: the server is back, go now.
@@ -278,10 +265,6 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
       polling.abort();
       stop.removeEventListener('abort', onStop);
     }
-  }
-
-  #rejectWaiters(error: FwdError): void {
-    for (const waiter of [...this.#waiters]) waiter.reject(error);
   }
 
   #setStatus(change: Partial<Omit<HostStatus, 'name'>>): void {
