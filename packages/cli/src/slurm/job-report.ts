@@ -46,10 +46,12 @@ export class JobReport implements Disposable {
       },
       warn: (leftMs, mark) => {
         const left = formatTimeLeft(leftMs / 1000);
+        // The clock's own end, not now + left: the same endsAt as the facts, to the millisecond.
+        const end = this.#clock.end;
         this.#ctx.notice(
           'warn',
           `job ${this.#id} reaches its time limit in ${left} (warning ${formatMark(mark)} before): save your work`,
-          { job: this.#id, ...timing(Date.now() + leftMs) },
+          { job: this.#id, ...timing(typeof end === 'number' ? end : Date.now() + leftMs) },
         );
       },
     });
