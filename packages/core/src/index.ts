@@ -39,6 +39,7 @@ export {
   ListeningForward,
   type Negotiator,
 } from './listening-forward.js';
+export { type OpenSshCertificate, parseCertificate } from './openssh-certificate.js';
 export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from './output-capture.js';
 export type { ByteCounters } from './pipe.js';
 export { checkProxyCommand, expandProxyCommand, type ProxyCommandTokens } from './proxy-command.js';

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PlanHop } from '../config/index.js';
-import { CredentialFiles } from './credentials.js';
+import { CredentialFiles, rereadCredentials } from './credentials.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fwd-creds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,5 +56,45 @@ describe('the key and certificate files a hop logs in with', () => {
       code: 'CONFIG_INVALID',
       message: expect.stringContaining(`cannot read identity file ${dir}`),
     });
+  });
+});
+
+describe('the files read again at each login', () => {
+  // Real certificates, made by OpenSSH's ssh-keygen with a throwaway CA.
+  const keygen = (...args: string[]): void =>
+    void execFileSync('ssh-keygen', ['-q', ...args], { stdio: 'ignore' });
+  const ca = join(dir, 'renew-ca');
+  keygen('-t', 'ed25519', '-N', '', '-f', ca);
+  const key = join(dir, 'renew_key');
+  keygen('-t', 'ed25519', '-N', '', '-f', key);
+  const certFile = join(dir, 'renew-named-cert.pub');
+  const sign = (identity: string): string => {
+    keygen('-s', ca, '-I', identity, '-n', 'alice', `${key}.pub`);
+    const text = readFileSync(`${key}-cert.pub`, 'utf8');
+    unlinkSync(`${key}-cert.pub`);
+    writeFileSync(certFile, text);
+    return text;
+  };
+
+  it('takes a renewed certificate, and keeps the last good one while the file is missing or cut short', async () => {
+    const first = sign('first');
+    const login = hop([key], [certFile]);
+    const read = rereadCredentials(login, await new CredentialFiles(() => undefined).forHop(login));
+    const offered = async () => (await read()).certificates.map((c) => c.certificate.toString());
+    expect(await offered()).toEqual([first]);
+    const second = sign('second');
+    expect(await offered()).toEqual([second]);
+    // A renewal tool caught mid-write: the file cut short, then gone for a moment.
+    writeFileSync(certFile, second.slice(0, 40));
+    expect(await offered()).toEqual([second]);
+    unlinkSync(certFile);
+    expect(await offered()).toEqual([second]);
+    const third = sign('third');
+    expect(await offered()).toEqual([third]);
+    // The key itself stays offered while its file is briefly missing, too.
+    const keyText = readFileSync(key);
+    unlinkSync(key);
+    expect((await read()).privateKey.map((k) => k.label)).toEqual([key]);
+    writeFileSync(key, keyText);
   });
 });

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type CertificateSource, FwdError, type PrivateKeySource } from '@fwd/core';
+import { type CertificateSource, FwdError, type PrivateKeySource, parseCertificate } from '@fwd/core';
 import type { PlanHop } from '../config/index.js';
 
 export interface HopCredentials {
@@ -64,5 +64,44 @@ async function readIfExists(file: string, what: string): Promise<Buffer | undefi
     throw new FwdError('CONFIG_INVALID', `cannot read ${what} ${file}: ${(err as Error).message}`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * A hop's files read again at each login (a certificate renewed while fwd runs), falling back file
+ * by file to the last good read: a renewal caught mid-write, a file briefly missing or a
+ * certificate cut short, must not become a failed login.
+ */
+export function rereadCredentials(hop: PlanHop, first: HopCredentials): () => Promise<HopCredentials> {
+  let last = first;
+  return async () => {
+    const now = await new CredentialFiles(() => undefined).forHop(hop).catch(() => last);
+    last = {
+      privateKey: hop.identityFiles.flatMap((file) => {
+        const fresh = now.privateKey.find((k) => k.label === file);
+        const before = last.privateKey.find((k) => k.label === file);
+        if (!fresh) return before ? [before] : [];
+        const certificate =
+          fresh.certificate && usable(fresh.certificate) ? fresh.certificate : before?.certificate;
+        const { certificate: _, ...key } = fresh;
+        return [{ ...key, ...(certificate ? { certificate } : {}) }];
+      }),
+      certificates: hop.certificateFiles.flatMap((file) => {
+        const fresh = now.certificates.find((c) => c.label === file);
+        const kept = fresh && usable(fresh) ? fresh : last.certificates.find((c) => c.label === file);
+        return kept ? [kept] : [];
+      }),
+    };
+    return last;
+  };
+}
+
+/** Whether a certificate file reads as one (expired or not: the login says so). */
+function usable(source: CertificateSource): boolean {
+  try {
+    parseCertificate(source.certificate, source.label);
+    return true;
+  } catch {
+    return false;
   }
 }

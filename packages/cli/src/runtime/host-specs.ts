@@ -10,7 +10,7 @@ import {
 import type { Plan, PlanHop, PlanHost } from '../config/index.js';
 import { keyboardInteractiveAsker, NO_TERMINAL, type Prompter } from '../prompts.js';
 import { type SlurmHost, SlurmTunnels } from '../slurm/slurm-tunnels.js';
-import { CredentialFiles } from './credentials.js';
+import { CredentialFiles, rereadCredentials } from './credentials.js';
 import { PROXY_COMMAND_CONNECT_TIMEOUT_MS, proxyCommandHop } from './proxy-command-hop.js';
 
 export interface SpecContext {
@@ -136,8 +136,8 @@ async function hostSpec(
       ...(hop.agentSocket ? { agent: hop.agentSocket } : {}),
       ...(hop.identitiesOnly ? { identitiesOnly: true } : {}),
     },
-    // Re-read at each login, silently (missing files were reported above): renewed certificates.
-    freshCredentials: () => new CredentialFiles(() => undefined).forHop(hop),
+    // Read again at each login (renewed certificates), silently: missing files were reported above.
+    freshCredentials: rereadCredentials(hop, { privateKey, certificates }),
     reconnect: host.reconnect,
   };
   if (via !== undefined) spec.via = via;
