@@ -41,6 +41,7 @@ export {
 } from './listening-forward.js';
 export { type OpenSshCertificate, parseCertificate } from './openssh-certificate.js';
 export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from './output-capture.js';
+export { percentExpand } from './percent-expand.js';
 export type { ByteCounters } from './pipe.js';
 export { checkProxyCommand, expandProxyCommand, type ProxyCommandTokens } from './proxy-command.js';
 export { checkReadyOnce, type ReadyCheck } from './ready-check.js';

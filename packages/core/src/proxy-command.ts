@@ -1,4 +1,5 @@
 import { FwdError } from './errors.js';
+import { percentExpand } from './percent-expand.js';
 
 /** What `%` tokens of a ProxyCommand stand for (sshconnect.c expand_proxy_command). */
 export interface ProxyCommandTokens {
@@ -27,30 +28,20 @@ const ACCEPTED = '%%, %h, %k, %n, %p, %r';
 export function expandProxyCommand(command: string, tokens: ProxyCommandTokens): string {
   const original = tokens.originalHost ?? tokens.host;
   const values: Record<string, string> = {
-    '%': '%',
     h: tokens.host,
     k: tokens.hostKeyAlias ?? original,
     n: original,
     p: String(tokens.port),
     r: tokens.user,
   };
-  const expanded = `exec ${command}`.replace(/%(.?)/gs, (_whole, key: string) => {
-    if (key === '') {
-      throw new FwdError(
-        'CONFIG_INVALID',
-        `ProxyCommand "${command}" ends with a lone %: write %% for a percent sign`,
-      );
-    }
-    const value = values[key];
-    if (value === undefined) {
-      throw new FwdError(
-        'CONFIG_INVALID',
-        `ProxyCommand "${command}" has the unknown token %${key} (it accepts ${ACCEPTED})`,
-      );
-    }
-    return value;
+  return percentExpand(`exec ${command}`, values, (key) => {
+    throw new FwdError(
+      'CONFIG_INVALID',
+      key === ''
+        ? `ProxyCommand "${command}" ends with a lone %: write %% for a percent sign`
+        : `ProxyCommand "${command}" has the unknown token %${key} (it accepts ${ACCEPTED})`,
+    );
   });
-  return expanded;
 }
 
 /** Throws CONFIG_INVALID for a ProxyCommand fwd cannot run (`-`, bad tokens); for `fwd check`. */

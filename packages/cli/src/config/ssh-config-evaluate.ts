@@ -1,4 +1,4 @@
-import { matchPatternList } from '@fwd/core';
+import { matchPatternList, percentExpand } from '@fwd/core';
 import { type ConfigFiles, MAX_INCLUDE_DEPTH } from './ssh-config-include.js';
 import { lookupKeyword } from './ssh-config-keywords.js';
 import { SshConfigError, type SshConfigLine } from './ssh-config-lexer.js';
@@ -59,13 +59,11 @@ const PRESET = { file: 'the command line', line: 0 };
  * lower-cased unless it is an IP address.
  */
 export function expandHostName(hostName: Obtained<string>, name: string): string {
-  const expanded = hostName.value.replace(/%(.?)/g, (whole, key: string) => {
-    if (key === 'h') return name;
-    if (key === '%') return '%';
+  const expanded = percentExpand(hostName.value, { h: name }, (key) => {
     throw new SshConfigError(
       hostName.file,
       hostName.line,
-      `HostName: unknown token ${whole} (only %h and %%)`,
+      `HostName: unknown token %${key} (only %h and %%)`,
     );
   });
   return /^[0-9.]+$|:/.test(expanded) ? expanded : expanded.toLowerCase();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { matchPattern, matchPatternList } from '@fwd/core';
+import { matchPattern, matchPatternList, percentExpand } from '@fwd/core';
 import { SshConfigError, type SshConfigLine } from './ssh-config-lexer.js';
 import { tokenTable } from './ssh-config-tokens.js';
 
@@ -53,12 +53,8 @@ function execCommand(line: SshConfigLine, pattern: string, subject: MatchSubject
   });
   const tokens: Record<string, string> = { ...table, k: subject.currentHostKeyAlias() ?? host };
   delete tokens.i;
-  return pattern.replace(/%(.?)/g, (whole, key: string) => {
-    if (key === '%') return '%';
-    const value = tokens[key];
-    if (value === undefined)
-      throw new SshConfigError(line.file, line.line, `Match exec: unknown token ${whole || '%'}`);
-    return value;
+  return percentExpand(pattern, tokens, (key) => {
+    throw new SshConfigError(line.file, line.line, `Match exec: unknown token %${key}`);
   });
 }
 
