@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { access, lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,7 @@ import { type Sshd, startSshd, TARGETS } from './support/sshd.js';
 const run = promisify(execFile);
 const REPO = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 /** The install scripts fwd's dependencies need (README "Install" names the same). */
-const ALLOW_SCRIPTS = 'ssh2,cpu-features,bufferutil';
+const ALLOW_SCRIPTS = '@fwd/cli,ssh2,cpu-features,bufferutil';
 /** npm fetches the tarballs' dependencies from the registry and builds ssh2's binding: minutes on a busy machine. */
 const INSTALL_TIMEOUT_MS = 900_000;
 
@@ -101,6 +101,8 @@ describe.skipIf(process.env.FWD_INSTALL_TEST !== '1' || skipWithoutDocker)(
       // The published package carries fwd's ssh2 patches (bundled), not the registry's ssh2.
       const channel = join(prefix, 'lib/node_modules/@fwd/core/node_modules/ssh2/lib/Channel.js');
       expect(await readFile(channel, 'utf8')).toContain('fwd patch channel-window-owner');
+      // @fwd/cli's install script built its malloc_trim call (runtime/memory-return.ts).
+      await access(join(prefix, 'lib/node_modules/@fwd/cli/build/Release/malloc_trim.node'));
     });
 
     it('fwd --version and fwd check work from an empty directory', async () => {

@@ -1,10 +1,12 @@
-#!/usr/bin/env -S node --min-semi-space-size=8 --max-semi-space-size=8
+#!/usr/bin/env -S node --min-semi-space-size=8 --max-semi-space-size=8 --expose-gc
 import { type CliIO, complain, EXIT } from './io.js';
 
 // The shebang fixes V8's young generation at 8 MiB semi-spaces. By default it starts small and
 // grows under load, and with it RSS: +28 % over 10k churned connections (82 → 105 MB) with the
 // live heap flat at 7 MB. Fixed at 8 MiB: +10 %. Smaller (or --optimize-for-size) tripled GC time
 // in uploads (4 % → 12 % of CPU: every SSH packet allocates); 8 MiB keeps it at the default's 4 %.
+// --expose-gc: once a bulk transfer is over, one collection frees its dead buffers before
+// malloc_trim hands the pages back (runtime/memory-return.ts); nothing else calls gc().
 
 // Commands are imported lazily: `fwd --version` must not pay for ssh2, yaml or ws.
 

@@ -43,6 +43,7 @@ export { type OpenSshCertificate, parseCertificate } from './openssh-certificate
 export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from './output-capture.js';
 export { percentExpand } from './percent-expand.js';
 export type { ByteCounters } from './pipe.js';
+export { bytesPiped } from './pipe.js';
 export { checkProxyCommand, expandProxyCommand, type ProxyCommandTokens } from './proxy-command.js';
 export { checkReadyOnce, type ReadyCheck } from './ready-check.js';
 export { type RemoteBinding, RemoteForward } from './remote-forward.js';

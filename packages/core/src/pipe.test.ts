@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ByteCounters, type Pipe, pipeBothWays } from './pipe.js';
+import { type ByteCounters, bytesPiped, type Pipe, pipeBothWays } from './pipe.js';
 
 // Real sockets on loopback: client ⇄ [local | pipe | remote] ⇄ target.
 
@@ -69,6 +69,7 @@ describe('pipeBothWays', () => {
       target.on('end', () => target.end(`${n} ${hash.digest('hex')}`));
     });
     const data = randomBytes(3 * 1024 * 1024);
+    const pipedBefore = bytesPiped();
     const replyPromise = readAll(client);
     client.end(data);
     const reply = await replyPromise;
@@ -79,6 +80,8 @@ describe('pipeBothWays', () => {
     expect(counters.bytesToRemote).toBe(data.length);
     expect(counters.bytesFromRemote).toBe(reply.length);
     expect(totals).toEqual(counters);
+    // the process-wide count (memory-return watches it) saw both directions; tests run one at a time
+    expect(bytesPiped() - pipedBefore).toBe(data.length + reply.length);
   });
 
   it('keeps the upload direction open after the target half-closes', async () => {

@@ -9,6 +9,14 @@ export interface ByteCounters {
   bytesFromRemote: number;
 }
 
+// Process-wide, so an application can notice forwarding go quiet without a hook per connection.
+let bytesPipedInProcess = 0;
+
+/** Bytes every pipe of this process has moved, both ways, since it started. */
+export function bytesPiped(): number {
+  return bytesPipedInProcess;
+}
+
 /** A running connection between a local socket and a remote stream (an SSH channel). */
 export interface Pipe {
   /** Settles once both sides are closed: with the first error seen, or undefined. Never rejects. */
@@ -48,6 +56,7 @@ export function pipeBothWays(
   };
 
   const onLocalData = (chunk: Buffer): void => {
+    bytesPipedInProcess += chunk.length;
     counters.bytesToRemote += chunk.length;
     if (alsoCount) alsoCount.bytesToRemote += chunk.length;
     if (!remote.write(chunk)) local.pause();
@@ -55,6 +64,7 @@ export function pipeBothWays(
   // Bytes the local socket took beyond its buffer size: consumed only once it drains.
   let unconsumed = 0;
   const onRemoteData = (chunk: Buffer): void => {
+    bytesPipedInProcess += chunk.length;
     counters.bytesFromRemote += chunk.length;
     if (alsoCount) alsoCount.bytesFromRemote += chunk.length;
     // Several SSH packets arrive per socket read: hand them to the client in one writev.

@@ -1,4 +1,5 @@
 import {
+  bytesPiped,
   FwdError,
   formatEndpoint,
   nativeCryptoAvailable,
@@ -20,6 +21,7 @@ import { SlurmTunnels } from '../slurm/slurm-tunnels.js';
 import { hangupStops, ignoreLostTerminal, reloadOnHangup } from './hangup.js';
 import { type SpecContext, supervisorSpecFromPlan } from './host-specs.js';
 import { LiveTunnels, type Reread } from './live-tunnels.js';
+import { startMemoryReturn } from './memory-return.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import { websocketHop } from './websocket-hop.js';
 
@@ -68,6 +70,8 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
   let onHangup: (() => boolean) | undefined;
   const interrupt = interruptSignal(undefined, undefined, () => onHangup?.() ?? false);
   ignoreLostTerminal([io.stdout, io.stderr]);
+  // After a bulk transfer, freed buffers go back to the OS once traffic stops (memory-return.ts).
+  using _memory = startMemoryReturn(bytesPiped);
   try {
     const background = options.background;
     const onTerminal = !options.json && !background && isTTY(io.stdout);
@@ -87,7 +91,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
       renderer.note(
         'warn',
         // The fix depends on how fwd was installed: README "Install" explains both.
-        'ssh2 native crypto binding missing: throughput will be >10× lower (reinstall with npm i -g --allow-scripts=ssh2,cpu-features,bufferutil @fwd/cli and a C compiler; in a checkout: npm ci)',
+        'ssh2 native crypto binding missing: throughput will be >10× lower (reinstall with npm i -g --allow-scripts=@fwd/cli,ssh2,cpu-features,bufferutil @fwd/cli and a C compiler; in a checkout: npm ci)',
       );
     }
     for (const warning of options.warnings ?? []) renderer.note('warn', warning);
