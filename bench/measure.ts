@@ -103,11 +103,11 @@ const DRAIN_MS = 5_000;
 
 /**
  * A forwarder at rest: its resident memory once it has been idle for REST_MS, as a long-running
- * tunnel spends most of its life. fwd hands freed buffers back 2–3 s after the last byte
+ * tunnel spends most of its life. fwd hands freed buffers back 6–7 s after the last byte
  * (packages/cli/src/runtime/memory-return.ts); ssh -L gets the same wait. The peak stays in
  * `peakRssMB`.
  */
-const REST_MS = 4_000;
+const REST_MS = 8_000;
 
 /** Memory can lag the last connection by a few allocations: the highest of a few readings. */
 async function settledMemory(pid: number): Promise<Memory> {

@@ -75,43 +75,56 @@ async function measureOnce(ctx: RoundsContext, metric: MetricId, side: Side, rou
   }
 }
 
+/**
+ * The throughput loads' R rounds first, then the memory rows' R rounds: measuring RSS at rest
+ * lets fwd hand memory back (packages/cli/src/runtime/memory-return.ts), and the transfer after
+ * that pays page faults to take it again, which would land in the CPU rows as a rest's cost,
+ * not a transfer's (bench/README.md, Memory).
+ */
+function* schedule(rounds: number): Generator<[number, MetricId]> {
+  const memoryRow = (m: MetricId): boolean => m === 'idleRss' || m === 'idleRssFresh' || m === 'churnRss';
+  for (const memory of [false, true]) {
+    for (let round = 1; round <= rounds; round++) {
+      for (const metric of METRIC_IDS) if (memoryRow(metric) === memory) yield [round, metric];
+    }
+  }
+}
+
 export async function runRounds(ctx: RoundsContext): Promise<RoundsOutcome> {
   const { config, log } = ctx;
   const recorder = new Recorder();
   const runFailures: RunFailure[] = [];
   const leftOpen: LeftOpen[] = [];
   const previous: Record<Side, string> = { baseline: 'warm-up', candidate: 'warm-up' };
-  for (let round = 1; round <= config.rounds; round++) {
-    for (const metric of METRIC_IDS) {
-      const order: Side[] = round % 2 === 1 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
-      for (const side of order) {
-        const f = ctx.forwarders[side];
-        if (recorder.failed(metric, side) || !f.child.alive) continue;
-        try {
-          const sample = await measureOnce(ctx, metric, side, round);
-          recorder.record(metric, side, round, sample);
-          log(`round ${round}/${config.rounds} ${metric} ${f.label}: ${describe(metric, sample, config)}`);
-          if (sample.lingering) {
-            const { count, detail } = sample.lingering;
-            leftOpen.push({ side, round, after: previous[side], count, detail });
-            log(`WARNING: ${f.label} kept ${count} connections of ${previous[side]} open: ${detail}`);
-          }
-        } catch (err) {
-          // wrong bytes, a lost half-close, or a forwarder that died or would not start
-          const correctness = err instanceof CorrectnessError || err instanceof StartError || !f.child.alive;
-          const message = (err as Error).message;
-          recorder.fail(metric, side, { round, message, correctness });
-          log(
-            `round ${round} ${metric} ${f.label}: ${correctness ? 'CORRECTNESS FAILURE' : 'FAILED'}: ${message}`,
-          );
+  for (const [round, metric] of schedule(config.rounds)) {
+    const order: Side[] = round % 2 === 1 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
+    for (const side of order) {
+      const f = ctx.forwarders[side];
+      if (recorder.failed(metric, side) || !f.child.alive) continue;
+      try {
+        const sample = await measureOnce(ctx, metric, side, round);
+        recorder.record(metric, side, round, sample);
+        log(`round ${round}/${config.rounds} ${metric} ${f.label}: ${describe(metric, sample, config)}`);
+        if (sample.lingering) {
+          const { count, detail } = sample.lingering;
+          leftOpen.push({ side, round, after: previous[side], count, detail });
+          log(`WARNING: ${f.label} kept ${count} connections of ${previous[side]} open: ${detail}`);
         }
-        if (metric !== 'idleRssFresh') previous[side] = `${metric} (round ${round})`;
-        if (!f.child.alive && !runFailures.some((x) => x.side === side)) {
-          const exit = await f.child.exited;
-          const message = `${f.label} exited (code ${exit.code}, signal ${exit.signal}) during ${metric}:\n${f.child.logTail()}`;
-          runFailures.push({ metric: 'run', side, round, message, correctness: true });
-          log(message);
-        }
+      } catch (err) {
+        // wrong bytes, a lost half-close, or a forwarder that died or would not start
+        const correctness = err instanceof CorrectnessError || err instanceof StartError || !f.child.alive;
+        const message = (err as Error).message;
+        recorder.fail(metric, side, { round, message, correctness });
+        log(
+          `round ${round} ${metric} ${f.label}: ${correctness ? 'CORRECTNESS FAILURE' : 'FAILED'}: ${message}`,
+        );
+      }
+      if (metric !== 'idleRssFresh') previous[side] = `${metric} (round ${round})`;
+      if (!f.child.alive && !runFailures.some((x) => x.side === side)) {
+        const exit = await f.child.exited;
+        const message = `${f.label} exited (code ${exit.code}, signal ${exit.signal}) during ${metric}:\n${f.child.logTail()}`;
+        runFailures.push({ metric: 'run', side, round, message, correctness: true });
+        log(message);
       }
     }
   }

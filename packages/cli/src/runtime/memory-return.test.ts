@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   loadMallocTrim,
   MEMORY_RETURN_MIN_BYTES,
+  MEMORY_RETURN_QUIET_TICKS,
   MEMORY_RETURN_TICK_MS,
   MemoryReturn,
 } from './memory-return.js';
@@ -35,11 +36,11 @@ describe('MemoryReturn', () => {
       move: (n: number) => {
         moved += n;
       },
-      tick: () => vi.advanceTimersByTime(MEMORY_RETURN_TICK_MS),
+      tick: (n = 1) => vi.advanceTimersByTime(n * MEMORY_RETURN_TICK_MS),
     };
   }
 
-  it('collects once a bulk transfer has gone quiet for a whole tick, trims a quiet tick later', () => {
+  it('collects once a bulk transfer has rested for the quiet ticks, trims a quiet tick later', () => {
     const { memory, calls, move, tick } = rig();
     using _ = memory;
     for (let i = 0; i < 5; i++) {
@@ -47,13 +48,14 @@ describe('MemoryReturn', () => {
       tick();
     }
     expect(calls).toEqual([]); // never while bytes move
+    tick(MEMORY_RETURN_QUIET_TICKS - 1);
+    expect(calls).toEqual([]); // a pause between bursts is not a rest
     tick();
     expect(calls).toEqual(['collect']);
     tick();
     expect(calls).toEqual(['collect', 'trim']);
     expect(memory.returns).toBe(1);
-    tick();
-    tick();
+    tick(3 * MEMORY_RETURN_QUIET_TICKS);
     expect(memory.returns).toBe(1); // nothing new moved: nothing more to return
   });
 
@@ -64,14 +66,11 @@ describe('MemoryReturn', () => {
     const bursts = MEMORY_RETURN_MIN_BYTES / small;
     for (let i = 1; i < bursts; i++) {
       move(small);
-      tick();
-      tick(); // quiet, but not enough has moved yet
+      tick(MEMORY_RETURN_QUIET_TICKS + 2); // rested, but not enough has moved yet
     }
     expect(calls).toEqual([]);
     move(small);
-    tick();
-    tick();
-    tick();
+    tick(MEMORY_RETURN_QUIET_TICKS + 2);
     expect(calls).toEqual(['collect', 'trim']);
   });
 
@@ -79,12 +78,11 @@ describe('MemoryReturn', () => {
     const { memory, calls, move, tick } = rig();
     using _ = memory;
     move(MEMORY_RETURN_MIN_BYTES);
-    tick();
-    tick();
+    tick(MEMORY_RETURN_QUIET_TICKS + 1);
     expect(calls).toEqual(['collect']);
     move(1);
     tick(); // the burst goes on: its buffers are not dead yet
-    tick();
+    tick(MEMORY_RETURN_QUIET_TICKS);
     expect(calls).toEqual(['collect', 'collect']);
     tick();
     expect(calls).toEqual(['collect', 'collect', 'trim']);
@@ -95,8 +93,7 @@ describe('MemoryReturn', () => {
     const { memory, calls, move, tick } = rig();
     memory[Symbol.dispose]();
     move(64 * MiB);
-    tick();
-    tick();
+    tick(3 * MEMORY_RETURN_QUIET_TICKS);
     expect(calls).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
   });

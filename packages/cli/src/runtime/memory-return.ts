@@ -1,13 +1,17 @@
 import { createRequire } from 'node:module';
 
 /**
- * Hands memory back to the OS once a bulk transfer is over. Forwarding allocates a Buffer per
+ * Hands memory back to the OS once forwarding has rested. Forwarding allocates a Buffer per
  * socket read and per SSH packet; V8 frees them at its next collection, and glibc then keeps the
  * freed chunks between long-lived ones, where its own trimming (top of the heap only) never
- * reaches: a 256 MiB upload left ~40 MB resident for good (bench/README.md, RSS). So when at
- * least `minBytes` moved and then a whole tick passed without a byte, collect; if the next tick
- * is quiet too, malloc_trim (V8 frees dead buffers' memory on a background thread after the
+ * reaches: a 256 MiB upload left ~40 MB resident for good (bench/README.md, Memory). So when at
+ * least `minBytes` moved and then `quietTicks` ticks passed without a byte, collect; if the next
+ * tick is quiet too, malloc_trim (V8 frees dead buffers on a background thread after the
  * collection returns: trimming at once raced it and missed).
+ *
+ * Not sooner: the next burst touches those pages again, and a page handed back costs a fault
+ * (1–2 µs on bare metal, ~13 µs in the bench's VM: +0.2 s per 64 MB). Waiting for a rest, like
+ * jemalloc's 10 s dirty-page decay or V8's 8 s memory reducer, keeps that off bursty traffic.
  */
 export interface MemoryReturnOptions {
   /** Bytes forwarded by the process so far (core's `bytesPiped`). */
@@ -17,28 +21,32 @@ export interface MemoryReturnOptions {
   /** glibc's malloc_trim(0); returns whether pages went back. */
   readonly trim: () => boolean;
   readonly tickMs?: number;
+  readonly quietTicks?: number;
   readonly minBytes?: number;
 }
 
-/** A transfer this large leaves megabytes of freed buffers; interactive traffic never triggers. */
+/** A transfer this large leaves megabytes of freed buffers; interactive traffic adds up first. */
 export const MEMORY_RETURN_MIN_BYTES: number = 8 * 1024 * 1024;
-/** Quiet for whole ticks (collect 1–2 s after the last byte, trim a tick later): off the hot path. */
 export const MEMORY_RETURN_TICK_MS = 1_000;
+/** Ticks without a byte before collecting (5–6 s after the last byte; the trim a tick later). */
+export const MEMORY_RETURN_QUIET_TICKS = 5;
 
 export class MemoryReturn implements Disposable {
   readonly #options: MemoryReturnOptions;
   readonly #minBytes: number;
+  readonly #quietTicks: number;
   readonly #timer: NodeJS.Timeout;
   #seen: number;
   /** Bytes moved since memory was last handed back. */
   #pending = 0;
-  /** A quiet tick collected; the next quiet one trims. */
-  #collected = false;
+  /** Ticks in a row without a byte. */
+  #quiet = 0;
   #returns = 0;
 
   constructor(options: MemoryReturnOptions) {
     this.#options = options;
     this.#minBytes = options.minBytes ?? MEMORY_RETURN_MIN_BYTES;
+    this.#quietTicks = options.quietTicks ?? MEMORY_RETURN_QUIET_TICKS;
     this.#seen = options.bytesMoved();
     // Unref'd: it never keeps a process up.
     this.#timer = setInterval(() => this.#tick(), options.tickMs ?? MEMORY_RETURN_TICK_MS);
@@ -56,17 +64,15 @@ export class MemoryReturn implements Disposable {
     this.#seen = now;
     if (moved > 0) {
       this.#pending += moved;
-      this.#collected = false;
+      this.#quiet = 0;
       return;
     }
     if (this.#pending < this.#minBytes) return;
-    if (!this.#collected) {
-      this.#collected = true;
-      this.#options.collect?.();
-      return;
-    }
+    this.#quiet++;
+    if (this.#quiet === this.#quietTicks) this.#options.collect?.();
+    if (this.#quiet <= this.#quietTicks) return;
     this.#pending = 0;
-    this.#collected = false;
+    this.#quiet = 0;
     this.#returns++;
     this.#options.trim();
   }
