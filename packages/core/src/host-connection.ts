@@ -1,14 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { CertificateUnusableError } from './auth-steps.js';
-import { type BackoffOptions, backoffDelay, pause } from './backoff.js';
-import { type ConnectOptions, connect } from './connect.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import type { ConnectOptions } from './connect.js';
 import { DEFAULTS } from './defaults.js';
-import { formatEndpoint, type TcpAddress } from './endpoints.js';
+import type { TcpAddress } from './endpoints.js';
 import { asFwdError, FwdError } from './errors.js';
-import { untilReachable } from './reachability.js';
+import { connectOnce, type HostRoute, waitBeforeRetry } from './host-attempt.js';
 import { SessionWaiters } from './session-waiters.js';
 import type { SshSession } from './ssh-session.js';
-import { tcpTransport } from './tcp-transport.js';
 import type { Transport } from './transport.js';
 
 /** One SSH server the supervisor keeps a session to. */
@@ -31,10 +30,6 @@ export interface HostSpec {
 }
 
 export type FreshCredentials = Pick<ConnectOptions, 'privateKey' | 'certificates'>;
-
-// sshd sends its banner as soon as it accepts: an attempt silent this long is suspect, even on a
-// loaded machine, and only then are fresh connections polled to see whether the server is elsewhere alive.
-const HUNG_AFTER_MS = 2_000;
 
 export type HostState = 'connecting' | 'up' | 'reconnecting' | 'failed' | 'closed';
 
@@ -61,7 +56,7 @@ export interface HostConnectionEvents {
  */
 export class HostConnection extends EventEmitter<HostConnectionEvents> {
   readonly spec: HostSpec;
-  readonly #jump: HostConnection | undefined;
+  readonly #route: HostRoute;
   readonly #stop = new AbortController();
   #session: SshSession | undefined;
   #status: HostStatus;
@@ -74,7 +69,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
   constructor(spec: HostSpec, jump: HostConnection | undefined) {
     super();
     this.spec = spec;
-    this.#jump = jump;
+    this.#route = { spec, jump };
     this.#status = {
       name: spec.name,
       state: 'connecting',
@@ -155,7 +150,7 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
       let failure: FwdError | undefined;
       let answered = false;
       try {
-        const session = await this.#connectOnce(stop, () => {
+        const session = await connectOnce(this.#route, stop, () => {
           answered = true;
         });
         attempt = 0;
@@ -187,83 +182,10 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
         lastError: failure,
         retryAt: Date.now() + delay,
       });
-      await this.#waitBeforeRetry(delay, stop, !awaitingRenewal);
-    }
-  }
-
-  /**
-   * Waits out the backoff, but polls reachability meanwhile (a bare transport connect, no SSH):
-   * a server that answers again is retried at once instead of up to `maxMs` later.
-   */
-  async #waitBeforeRetry(delayMs: number, stop: AbortSignal, probe: boolean): Promise<void> {
-    if (delayMs <= 0) return;
-    const wake = new AbortController();
-    this.#wake = wake;
-    const onStop = (): void => wake.abort();
-    stop.addEventListener('abort', onStop, { once: true });
-    const probing = probe
-      ? untilReachable(() => this.#transportNow(), wake.signal).then((back) => {
-          if (back) wake.abort();
-        })
-      : undefined;
-    await pause(delayMs, wake.signal);
-    wake.abort();
-    stop.removeEventListener('abort', onStop);
-    await probing;
-  }
-
-  /** The transport to use right now; undefined while the jump host has no live session. */
-  #transportNow(): Transport | undefined {
-    if (this.#jump) return this.#jump.session?.transportTo(this.spec.address);
-    return this.spec.transport ?? tcpTransport(this.spec.address);
-  }
-
-  /**
-   * One attempt. While it has not reached the key exchange, fresh connections are polled: if
-   * sshd answers one, this attempt is stuck on a half-alive path (a proxy that accepted during a
-   * restart, a frozen VM) and is abandoned for an immediate retry (`answered` is called).
-   */
-  async #connectOnce(stop: AbortSignal, answered: () => void): Promise<SshSession> {
-    const transport = this.#jump
-      ? (await this.#jump.acquire(Number.POSITIVE_INFINITY, stop)).transportTo(this.spec.address)
-      : (this.spec.transport ?? tcpTransport(this.spec.address));
-    const hung = new AbortController();
-    const onStop = (): void => hung.abort(stop.reason);
-    stop.addEventListener('abort', onStop, { once: true });
-    const polling = new AbortController();
-    void untilReachable(() => this.#transportNow(), polling.signal, HUNG_AFTER_MS).then((back) => {
-      if (!back || polling.signal.aborted) return;
-      answered();
-      hung.abort(
-        new FwdError(
-          'CONNECT_TIMEOUT',
-          `${this.spec.name}: this attempt hung while sshd answered a new connection`,
-        ),
-      );
-    });
-    try {
-      const fresh = await this.spec.freshCredentials?.();
-      return await connect({
-        ...this.spec.session,
-        ...fresh,
-        transport,
-        signal: hung.signal,
-        // The server spoke on this attempt's stream: it is slow, not stuck; stop second-guessing it.
-        onServerSpoke: () => polling.abort(),
-      });
-    } catch (err) {
-      if (err instanceof FwdError && this.#jump && err.code === 'CHANNEL_REFUSED') {
-        // The jump host could not reach us: say which hop, the raw message names only the channel.
-        throw new FwdError(
-          'CONNECT_FAILED',
-          `${this.#jump.spec.name} cannot reach ${formatEndpoint(this.spec.address)}: ${err.message}`,
-          { cause: err },
-        );
+      if (delay > 0) {
+        this.#wake = new AbortController();
+        await waitBeforeRetry(this.#route, delay, stop, this.#wake, !awaitingRenewal);
       }
-      throw err;
-    } finally {
-      polling.abort();
-      stop.removeEventListener('abort', onStop);
     }
   }
 
