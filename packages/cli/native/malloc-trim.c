@@ -1,7 +1,7 @@
 /*
  * mallocTrim(): glibc's malloc_trim(0), which hands the free pages between live heap chunks back
  * to the OS. After a bulk transfer the freed packet buffers sit between long-lived allocations,
- * where glibc's own trimming (top of the heap only) never reaches them (bench/README.md, RSS).
+ * where glibc's own trimming (top of the heap only) never reaches them (bench/README.md, Memory).
  * Elsewhere (macOS, musl) it does nothing and returns false.
  */
 #include <stdlib.h>

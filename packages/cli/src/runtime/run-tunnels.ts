@@ -70,7 +70,7 @@ export async function runTunnels(plan: Plan, io: CliIO, options: RunOptions): Pr
   let onHangup: (() => boolean) | undefined;
   const interrupt = interruptSignal(undefined, undefined, () => onHangup?.() ?? false);
   ignoreLostTerminal([io.stdout, io.stderr]);
-  // After a bulk transfer, freed buffers go back to the OS once traffic stops (memory-return.ts).
+  // After a bulk transfer, freed buffers go back to the OS once forwarding rests (memory-return.ts).
   using _memory = startMemoryReturn(bytesPiped);
   try {
     const background = options.background;
