@@ -155,8 +155,13 @@ export async function connect(options: ConnectOptions): Promise<SshSession> {
           return verify(false);
         }
         hostKeys.verify(endpoint.host, endpoint.port, key).then(
-          () => verify(true),
+          // An attempt that ended meanwhile (aborted, hung, closed) has a destroyed client: ssh2
+          // would throw from its torn-down protocol (and crash the process) if answered now.
+          () => {
+            if (!settled) verify(true);
+          },
           (err: unknown) => {
+            if (settled) return;
             hostKeyError = asFwdError(err, 'HOST_KEY_UNKNOWN');
             verify(false);
           },
