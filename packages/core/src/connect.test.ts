@@ -25,61 +25,48 @@ async function sshServer(): Promise<AsyncDisposable & { port: number; clientGone
   };
 }
 
-/** An answer the test gives once it has seen the attempt end. */
+/** A call whose answer the test gives, once it has seen the attempt end. */
 function held<T>() {
   let asked!: () => void;
   const wasAsked = new Promise<void>((resolve) => {
     asked = resolve;
   });
-  let answer!: (value: T) => void;
+  let settle!: { resolve: (value: T) => void; reject: (err: Error) => void };
   const ask = () =>
-    new Promise<T>((resolve) => {
-      answer = resolve;
+    new Promise<T>((resolve, reject) => {
+      settle = { resolve, reject };
       asked();
     });
-  return { ask, wasAsked, answer: (value: T) => answer(value) };
+  return {
+    ask,
+    wasAsked,
+    resolve: (value: T) => settle.resolve(value),
+    reject: (err: Error) => settle.reject(err),
+  };
 }
 
 const trusting: HostKeyPolicy = { knownKeyTypes: async () => [], verify: async () => undefined };
-
-/** A host-key policy whose answer the test gives, once it has seen the attempt end. */
-function heldHostKeys() {
-  let asked!: () => void;
-  const wasAsked = new Promise<void>((resolve) => {
-    asked = resolve;
-  });
-  let answer!: { resolve: () => void; reject: (err: Error) => void };
-  const policy: HostKeyPolicy = {
-    knownKeyTypes: async () => [],
-    verify: () =>
-      new Promise<void>((resolve, reject) => {
-        answer = { resolve, reject };
-        asked();
-      }),
-  };
-  return { policy, wasAsked, answer: () => answer };
-}
 
 describe('connect', () => {
   for (const outcome of ['rejects', 'accepts'] as const) {
     it(`ignores a host-key answer (${outcome}) that comes after the attempt was aborted`, async () => {
       await using server = await sshServer();
-      const keys = heldHostKeys();
+      const verify = held<void>();
       const controller = new AbortController();
       const attempt = connect({
         transport: tcpTransport({ host: '127.0.0.1', port: server.port }),
         username: 'alice',
-        hostKeys: keys.policy,
+        hostKeys: { knownKeyTypes: async () => [], verify: verify.ask },
         signal: controller.signal,
       });
-      await keys.wasAsked;
+      await verify.wasAsked;
       controller.abort();
       await expect(attempt).rejects.toMatchObject({ code: 'ABORTED' });
       await server.clientGone; // our side of the socket has closed too: ssh2 tore its protocol down
       // Answered late (a slow known_hosts read on a busy machine): ssh2's protocol is torn down by
       // now, and answering it threw from a promise callback, an unhandled error that ended fwd.
-      if (outcome === 'rejects') keys.answer().reject(new Error('unknown host'));
-      else keys.answer().resolve();
+      if (outcome === 'rejects') verify.reject(new Error('unknown host'));
+      else verify.resolve();
       await new Promise((resolve) => setImmediate(resolve));
     });
   }
@@ -99,7 +86,7 @@ describe('connect', () => {
     controller.abort();
     await expect(attempt).rejects.toMatchObject({ code: 'ABORTED' });
     await server.clientGone;
-    prompt.answer('typed too late');
+    prompt.resolve('typed too late');
     await new Promise((resolve) => setImmediate(resolve));
   });
 });

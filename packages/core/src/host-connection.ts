@@ -182,10 +182,8 @@ export class HostConnection extends EventEmitter<HostConnectionEvents> {
         lastError: failure,
         retryAt: Date.now() + delay,
       });
-      if (delay > 0) {
-        this.#wake = new AbortController();
-        await waitBeforeRetry(this.#route, delay, stop, this.#wake, !awaitingRenewal);
-      }
+      this.#wake = new AbortController();
+      await waitBeforeRetry(this.#route, delay, stop, this.#wake, !awaitingRenewal);
     }
   }
 
